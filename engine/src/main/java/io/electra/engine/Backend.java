@@ -1,0 +1,235 @@
+package io.electra.engine;
+
+/**
+ * Every kernel the models need, one method each, forward and backward separate.
+ *
+ * <p>Conventions (the CPU backend is the specification; every other backend is tested against it):
+ * <ul>
+ *   <li>Forward methods <b>overwrite</b> their outputs. Backward methods <b>accumulate</b> ({@code +=})
+ *       into every gradient they write, so a value used twice (tied embeddings, residuals) just works.
+ *       The tape zero-fills gradient buffers when it creates them.</li>
+ *   <li>Shapes use the legend B batch, T sequence, H heads, D head size, C channels, V vocabulary,
+ *       N = B*T rows, K selected rows. "Row-wise" kernels treat a tensor as {@code rowsFlat() x cols()}.</li>
+ *   <li>Float kernels accept F32 and, on the CPU, F64 (all tensors of one call share the dtype);
+ *       ids, targets, masks and indices are I32. A scalar is a tensor of shape {@code []} or {@code [1]}.</li>
+ *   <li>Scalars that change between steps (learning rate, loss gradient) are device tensors, never
+ *       host arguments, so a captured CUDA graph can replay a whole step.</li>
+ *   <li>Each method validates shapes and dtypes before doing anything and throws
+ *       {@link IllegalArgumentException} naming the tensors.</li>
+ * </ul>
+ */
+public interface Backend extends AutoCloseable {
+
+    /** "cpu" or "cuda:0 (NVIDIA H200)". */
+    String name();
+
+    // ---------------------------------------------------------------- memory
+
+    /** A persistent tensor (parameters, gradients, optimizer state), zero-filled. */
+    Tensor allocate(DType dtype, int... shape);
+
+    /**
+     * A tensor from the per-step arena (activations and their gradients), zero-filled. Allocation
+     * order repeats every step, so a warm step reuses the same storage and allocates nothing new.
+     */
+    Tensor allocateTemp(DType dtype, int... shape);
+
+    /** Ends a step: every arena tensor handed out so far may be reused. */
+    void resetArena();
+
+    /** Releases a persistent tensor's storage. */
+    void free(Tensor t);
+
+    void upload(Tensor dst, float[] src);
+
+    void upload(Tensor dst, double[] src);
+
+    void upload(Tensor dst, int[] src);
+
+    /** Raw bf16 bit patterns. */
+    void upload(Tensor dst, short[] src);
+
+    /** Copies the tensor to the host as floats (F32/BF16/F64 converted, I32 as values). */
+    float[] downloadFloat(Tensor src);
+
+    double[] downloadDouble(Tensor src);
+
+    int[] downloadInt(Tensor src);
+
+    void fill(Tensor t, double value);
+
+    /** dst = src, same size; converts between F32, BF16 and F64 when the dtypes differ. */
+    void copy(Tensor dst, Tensor src);
+
+    MemoryStats memoryStats();
+
+    /** Waits for queued work to finish (a no-op on the CPU). */
+    void synchronize();
+
+    @Override
+    void close();
+
+    // ---------------------------------------------------------------- linear algebra
+
+    /**
+     * {@code out (=|+=) alpha * op(a) @ op(b)} where op transposes when asked. 2-D: a [M,K] (or [K,M]
+     * transposed), b [K,N] (or [N,K]), out [M,N]. 3-D tensors are batched over axis 0 (same batch
+     * count in all three). A linear layer y = x W^T is {@code matmul(y, x, false, w, true, 1, false)}.
+     */
+    void matmul(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, boolean accumulate);
+
+    /** out[N,C] = in[N,C] + bias[C] (out may be in). */
+    void biasAdd(Tensor out, Tensor in, Tensor bias);
+
+    /** dBias[C] += sum over rows of dOut[N,C]. */
+    void biasBackward(Tensor dBias, Tensor dOut);
+
+    /** out = alpha*a + beta*b, same shapes (out may alias a or b). */
+    void add(Tensor out, Tensor a, float alpha, Tensor b, float beta);
+
+    /** dst += alpha * src, same size. */
+    void accumulate(Tensor dst, Tensor src, float alpha);
+
+    /** out = s * in (out may be in). */
+    void scale(Tensor out, Tensor in, float s);
+
+    // ---------------------------------------------------------------- activations and normalisation
+
+    /** out = gelu(in), exact erf form 0.5 x (1 + erf(x / sqrt 2)). */
+    void geluForward(Tensor out, Tensor in);
+
+    /** dIn += dOut * gelu'(in). */
+    void geluBackward(Tensor dIn, Tensor dOut, Tensor in);
+
+    /**
+     * Row-wise LayerNorm: out = (in - mean) * rstd * weight + bias with biased variance and
+     * rstd = 1/sqrt(var + eps). Saves mean[rows] and rstd[rows] (F32, or F64 for F64 input).
+     */
+    void layerNormForward(Tensor out, Tensor mean, Tensor rstd, Tensor in, Tensor weight, Tensor bias, float eps);
+
+    /** dIn += ..., dWeight += ..., dBias += ... from the saved statistics. */
+    void layerNormBackward(Tensor dIn, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor in, Tensor mean,
+                           Tensor rstd, Tensor weight);
+
+    /** Row-wise softmax over the last axis, max-subtracted. */
+    void softmaxForward(Tensor out, Tensor in);
+
+    /** dIn += out * (dOut - sum(dOut * out)) per row. */
+    void softmaxBackward(Tensor dIn, Tensor dOut, Tensor out);
+
+    // ---------------------------------------------------------------- attention
+
+    /** in [B,T,H*D] to out [B,H,T,D]; adds into out when {@code accumulate}. */
+    void splitHeads(Tensor out, Tensor in, int heads, boolean accumulate);
+
+    /** in [B,H,T,D] to out [B,T,H*D]; adds into out when {@code accumulate}. */
+    void mergeHeads(Tensor out, Tensor in, boolean accumulate);
+
+    /**
+     * Shape of what {@link #attentionForward} saves for the backward. The CPU saves the attention
+     * probabilities [B,H,T,T] (before dropout); a flash kernel saves log-sum-exp [B,H,T].
+     */
+    int[] attentionSavedShape(int batch, int heads, int seq, int headDim);
+
+    /**
+     * out[B,H,T,D] = dropout(softmax(q k^T * scale + maskBias)) v, with q, k, v [B,H,T,D] and
+     * keyMask [B,T] I32 (1 attend, 0 padding). Masked keys get probability exactly 0 (HF adds
+     * finfo(float32).min). Dropout (p may be 0) draws from {@code dropoutKey}, element index
+     * ((b*H + h)*T + i)*T + j.
+     */
+    void attentionForward(Tensor out, Tensor saved, Tensor q, Tensor k, Tensor v, Tensor keyMask, float scale,
+                          float dropoutP, RngKey dropoutKey);
+
+    /** dq, dk, dv += gradients of attentionForward. */
+    void attentionBackward(Tensor dq, Tensor dk, Tensor dv, Tensor dOut, Tensor q, Tensor k, Tensor v,
+                           Tensor keyMask, Tensor saved, Tensor out, float scale, float dropoutP, RngKey dropoutKey);
+
+    // ---------------------------------------------------------------- embeddings and row selection
+
+    /** out[N,C] = table[ids[n]] with ids [N] I32 in [0, V). */
+    void embeddingForward(Tensor out, Tensor table, Tensor ids);
+
+    /** dTable[ids[n]] += dOut[n], deterministic (the same result every run, whatever the duplicates). */
+    void embeddingBackward(Tensor dTable, Tensor dOut, Tensor ids);
+
+    /** out[K,C] = in[index[k]] (selected rows, e.g. the masked positions). */
+    void gatherRows(Tensor out, Tensor in, Tensor index);
+
+    /** dIn[index[k]] += dOut[k]. */
+    void scatterAddRows(Tensor dIn, Tensor dOut, Tensor index);
+
+    // ---------------------------------------------------------------- dropout and sampling
+
+    /** out = in * keep / (1 - p), keep = uniform(key, i) >= p for element i. */
+    void dropoutForward(Tensor out, Tensor in, float p, RngKey key);
+
+    /** dIn += dOut * keep / (1 - p) with the same mask (regenerated, not stored). */
+    void dropoutBackward(Tensor dIn, Tensor dOut, float p, RngKey key);
+
+    /**
+     * Gumbel-max sampling at temperature 1: out[k] = argmax_v (logits[k,v] - log(-log(u))), u the
+     * uniform number k*V + v of {@code key}, clamped to (0,1) as (u + 2^-25). out [K] I32.
+     */
+    void gumbelSample(Tensor out, Tensor logits, RngKey key);
+
+    /**
+     * The discriminator's input and labels after sampling: discIds = inputIds, then
+     * discIds[positions[k]] = sampled[k]; labels[n] = (discIds[n] != inputIds[n]) ? 1 : 0 (F32).
+     * inputIds, discIds [N] I32, positions, sampled [K] I32, labels [N] F32.
+     */
+    void replaceTokens(Tensor discIds, Tensor labels, Tensor inputIds, Tensor positions, Tensor sampled);
+
+    // ---------------------------------------------------------------- losses and reductions
+
+    /**
+     * loss[] = mean over rows with targets[k] >= 0 of (logsumexp(logits[k]) - logits[k, targets[k]]).
+     * logits [K,V], targets [K] I32 (negative = ignored), lse [K] saved (F32/F64).
+     */
+    void crossEntropyForward(Tensor loss, Tensor lse, Tensor logits, Tensor targets);
+
+    /** dLogits += dLoss * (softmax(logits) - onehot(target)) / count, zero for ignored rows. */
+    void crossEntropyBackward(Tensor dLogits, Tensor dLoss, Tensor logits, Tensor lse, Tensor targets);
+
+    /**
+     * loss[] = mean over n with mask[n] != 0 of BCE-with-logits(logits[n], labels[n]), computed stably
+     * as max(x,0) - x*y + log1p(exp(-|x|)). logits, labels [N] float; mask [N] I32.
+     */
+    void bceWithLogitsForward(Tensor loss, Tensor logits, Tensor labels, Tensor mask);
+
+    /** dLogits += dLoss * (sigmoid(x) - y) / count where mask != 0. */
+    void bceWithLogitsBackward(Tensor dLogits, Tensor dLoss, Tensor logits, Tensor labels, Tensor mask);
+
+    /** loss[] = mean((pred - target)^2), pred and target [N]. */
+    void mseForward(Tensor loss, Tensor pred, Tensor target);
+
+    /** dPred += dLoss * 2 (pred - target) / N. */
+    void mseBackward(Tensor dPred, Tensor dLoss, Tensor pred, Tensor target);
+
+    /** out[] = sum of all elements of in (alpha times it; alpha = 1/n gives the mean). */
+    void sum(Tensor out, Tensor in, float alpha);
+
+    /** dIn += alpha * dOut[] broadcast to every element. */
+    void sumBackward(Tensor dIn, Tensor dOut, float alpha);
+
+    // ---------------------------------------------------------------- optimizer
+
+    /** out[] += sum of squares of in (for the global gradient norm). */
+    void sumSquaresAccumulate(Tensor out, Tensor in);
+
+    /** scale[] = min(1, maxNorm / (sqrt(sumSquares[]) + 1e-6)): the gradient-clipping factor. */
+    void clipFactor(Tensor scale, Tensor sumSquares, float maxNorm);
+
+    /**
+     * One AdamW step on one parameter, everything F32 and on the device:
+     * <pre>
+     *   g = grad * gradScale[]
+     *   m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2
+     *   update = (m / bc1) / (sqrt(v / bc2) + eps) + weightDecay * param
+     *   param -= lr[] * update
+     * </pre>
+     * with bc1 = hyper[0], bc2 = hyper[1] the bias corrections (1 for ELECTRA's official form),
+     * lr = hyper[2]; {@code hyper} is a device tensor [3] the host updates every step.
+     */
+    void adamwStep(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradScale, Tensor hyper, float beta1,
+                   float beta2, float eps, float weightDecay);
+}

@@ -1,0 +1,50 @@
+package io.electra.engine.autograd;
+
+import io.electra.engine.Tensor;
+
+/**
+ * A value on the tape: the tensor an op produced and, once backward has reached it, its gradient.
+ * Activations get their gradient from the step arena; {@link io.electra.engine.nn.Parameter}s keep a
+ * persistent one that accumulates across micro-batches until the optimizer zeroes it.
+ */
+public class Var {
+    protected final Tensor value;
+    protected Tensor grad;
+    private final boolean requiresGrad;
+
+    public Var(Tensor value, boolean requiresGrad) {
+        this.value = value;
+        this.requiresGrad = requiresGrad;
+    }
+
+    public Tensor value() {
+        return value;
+    }
+
+    /** The gradient, or null when nothing has flowed into it this step. */
+    public Tensor grad() {
+        return grad;
+    }
+
+    public boolean requiresGrad() {
+        return requiresGrad;
+    }
+
+    /** Forgets an arena gradient at the end of a step (parameters override this to keep theirs). */
+    protected void clearStepGrad() {
+        grad = null;
+    }
+
+    protected void setGrad(Tensor g) {
+        grad = g;
+    }
+
+    public int[] shape() {
+        return value.shape();
+    }
+
+    @Override
+    public String toString() {
+        return "Var(" + value.describe() + ")";
+    }
+}
