@@ -174,8 +174,9 @@ public interface Backend extends AutoCloseable {
 
     /**
      * The discriminator's input and labels after sampling: discIds = inputIds, then
-     * discIds[positions[k]] = sampled[k]; labels[n] = (discIds[n] != inputIds[n]) ? 1 : 0 (F32).
-     * inputIds, discIds [N] I32, positions, sampled [K] I32, labels [N] F32.
+     * discIds[positions[k]] = sampled[k] for every k with positions[k] >= 0 (negative positions are
+     * skipped: dead or duplicate prediction slots); labels[n] = (discIds[n] != inputIds[n]) ? 1 : 0.
+     * inputIds, discIds [N] I32, positions, sampled [K] I32, labels [N] float (F32, F64 on the CPU).
      */
     void replaceTokens(Tensor discIds, Tensor labels, Tensor inputIds, Tensor positions, Tensor sampled);
 

@@ -1,0 +1,70 @@
+package io.electra.model;
+
+import io.electra.engine.Backend;
+import io.electra.engine.Tensor;
+import io.electra.engine.autograd.Ops;
+import io.electra.engine.autograd.Var;
+import io.electra.engine.nn.Group;
+import io.electra.engine.nn.LayerNorm;
+import io.electra.engine.nn.Linear;
+import io.electra.engine.nn.Module;
+
+import java.util.Map;
+
+/**
+ * One post-LN BERT encoder layer, with HF's parameter names:
+ * {@code a = LN(dense(attention(h)) + h)}, {@code h' = LN(dense2(gelu(dense1(a))) + a)}.
+ */
+public final class ElectraLayer extends Module {
+    private final Linear query, key, value;   // (C, C) each
+    private final Linear attentionOut;        // (C, C)
+    private final LayerNorm attentionNorm;    // (C)
+    private final Linear intermediate;        // (F, C)
+    private final Linear output;              // (C, F)
+    private final LayerNorm outputNorm;       // (C)
+    private final int heads;
+    private final float hiddenDropout, attentionDropout;
+    private final float eps;
+
+    public ElectraLayer(Backend backend, ElectraConfig c) {
+        super(backend);
+        int h = c.hiddenSize;
+        Group attention = child("attention", new Group(backend));
+        Group self = attention.add("self", new Group(backend));
+        query = self.add("query", new Linear(backend, h, h, true));
+        key = self.add("key", new Linear(backend, h, h, true));
+        value = self.add("value", new Linear(backend, h, h, true));
+        Group attnOutput = attention.add("output", new Group(backend));
+        attentionOut = attnOutput.add("dense", new Linear(backend, h, h, true));
+        attentionNorm = attnOutput.add("LayerNorm", new LayerNorm(backend, h, c.layerNormEps));
+        intermediate = child("intermediate", new Group(backend)).add("dense", new Linear(backend, h, c.intermediateSize, true));
+        Group out = child("output", new Group(backend));
+        output = out.add("dense", new Linear(backend, c.intermediateSize, h, true));
+        outputNorm = out.add("LayerNorm", new LayerNorm(backend, h, c.layerNormEps));
+        heads = c.numAttentionHeads;
+        hiddenDropout = (float) c.hiddenDropoutProb;
+        attentionDropout = (float) c.attentionProbsDropoutProb;
+        eps = (float) c.layerNormEps;
+    }
+
+    /**
+     * h (B, T, C) to the layer's output (B, T, C). {@code purpose} keys this layer's three dropout masks;
+     * {@code trace}, when not null, receives the attention probabilities under {@code attentions}.
+     */
+    public Var forward(Ops ops, Var h, Tensor keyMask, int purpose, Map<String, Tensor> trace, String attentions) {
+        // self-attention over heads
+        Var q = ops.splitHeads(query.forward(ops, h), heads);
+        Var k = ops.splitHeads(key.forward(ops, h), heads);
+        Var v = ops.splitHeads(value.forward(ops, h), heads);
+        Ops.Attention att = ops.attention(q, k, v, keyMask, attentionDropout, purpose);
+        if (trace != null) trace.put(attentions, att.saved());
+        Var context = ops.mergeHeads(att.context());
+        // projection, dropout, residual, LayerNorm
+        Var attended = ops.dropout(attentionOut.forward(ops, context), hiddenDropout, purpose + 1);
+        Var a = attentionNorm.forward(ops, ops.add(attended, h));
+        // feed-forward with exact GELU, dropout, residual, LayerNorm
+        Var inner = ops.gelu(intermediate.forward(ops, a));
+        Var projected = ops.dropout(output.forward(ops, inner), hiddenDropout, purpose + 2);
+        return outputNorm.forward(ops, ops.add(projected, a));
+    }
+}

@@ -1,0 +1,111 @@
+package io.electra.model;
+
+import io.electra.engine.Backend;
+import io.electra.engine.DType;
+import io.electra.engine.RngKey;
+import io.electra.engine.Tensor;
+import io.electra.engine.autograd.Ops;
+import io.electra.engine.autograd.Var;
+import io.electra.engine.nn.Parameter;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Replaced-token detection: the generator (a masked LM) predicts the masked tokens, a sample from
+ * it replaces them, and the discriminator labels every token original or replaced.
+ * {@code loss = mlm + discWeight * bce}. The two networks share the embedding module.
+ */
+public final class ElectraPretraining {
+    public final ElectraGenerator generator;
+    public final ElectraDiscriminator discriminator;
+    public final float discWeight;
+
+    public ElectraPretraining(Backend backend, ElectraConfig generatorConfig, ElectraConfig discriminatorConfig,
+                              float discWeight) {
+        checkShared(generatorConfig, discriminatorConfig);
+        this.discriminator = new ElectraDiscriminator(backend, discriminatorConfig, null);
+        this.generator = new ElectraGenerator(backend, generatorConfig, discriminator.electra.embeddings);
+        this.discWeight = discWeight;
+        discriminator.assignNames("");
+        generator.assignNames("");
+    }
+
+    private static void checkShared(ElectraConfig g, ElectraConfig d) {
+        if (g.vocabSize != d.vocabSize || g.embeddingSize != d.embeddingSize
+                || g.maxPositionEmbeddings != d.maxPositionEmbeddings || g.typeVocabSize != d.typeVocabSize) {
+            throw new IllegalArgumentException("generator and discriminator must share vocab_size, embedding_size, "
+                    + "max_position_embeddings and type_vocab_size to share embeddings; got generator "
+                    + g.vocabSize + "/" + g.embeddingSize + "/" + g.maxPositionEmbeddings + "/" + g.typeVocabSize
+                    + ", discriminator " + d.vocabSize + "/" + d.embeddingSize + "/" + d.maxPositionEmbeddings
+                    + "/" + d.typeVocabSize);
+        }
+    }
+
+    /** Every trainable tensor once (the shared embeddings are not listed twice). */
+    public List<Parameter> parameters() {
+        IdentityHashMap<Parameter, Boolean> seen = new IdentityHashMap<>();
+        List<Parameter> out = new ArrayList<>();
+        for (Parameter p : discriminator.namedParameters().values()) if (seen.put(p, true) == null) out.add(p);
+        for (Parameter p : generator.namedParameters().values()) if (seen.put(p, true) == null) out.add(p);
+        return out;
+    }
+
+    /**
+     * The masking of one batch on the device.
+     *
+     * @param generatorIds (B, T) masked input
+     * @param rows         (K) flat row of each prediction slot
+     * @param targets      (K) original ids, -1 for dead slots
+     * @param replaceAt    (K) flat row the sampled token replaces, -1 to skip
+     */
+    public record DeviceMasking(Tensor generatorIds, Tensor rows, Tensor targets, Tensor replaceAt) {
+        public static DeviceMasking upload(Backend b, Masking.Batch m, int batch, int seq) {
+            return new DeviceMasking(put(b, m.maskedIds(), batch, seq), put(b, m.rows()), put(b, m.targets()),
+                    put(b, m.replaceAt()));
+        }
+
+        private static Tensor put(Backend b, int[] data, int... shape) {
+            Tensor t = b.allocate(DType.I32, shape.length == 0 ? new int[]{data.length} : shape);
+            b.upload(t, data);
+            return t;
+        }
+    }
+
+    /** What one forward produced: losses, the discriminator's logits and labels, the sampled ids. */
+    public record Output(Var generatorLoss, Var discriminatorLoss, Var total, Var generatorLogits,
+                         Var discriminatorLogits, Tensor discriminatorIds, Tensor labels, Tensor sampled) {
+    }
+
+    /**
+     * One forward of both networks.
+     *
+     * @param original the unmasked batch (its ids are the labels' reference)
+     * @param sampled  fixed replacement ids (K) for tests, or null to sample from the generator
+     *                 (Gumbel-max, keyed by {@code gumbelKey}, no gradient through the sample)
+     * @param trace    receives the intermediate tensors under the fixture's names when not null
+     */
+    public Output forward(Ops ops, ElectraInputs original, DeviceMasking masking, Tensor sampled, RngKey gumbelKey,
+                          Map<String, Tensor> trace) {
+        Backend b = ops.backend();
+        int n = original.batch() * original.seq();
+        // 1. generator: masked LM logits at the prediction slots only
+        Var genLogits = generator.logits(ops, original.withIds(masking.generatorIds()), masking.rows(), trace);
+        Var genLoss = ops.crossEntropy(genLogits, masking.targets());
+        // 2. sample replacements (no gradient) and build the corrupted input and its labels
+        if (sampled == null) {
+            sampled = b.allocateTemp(DType.I32, (int) masking.rows().size());
+            b.gumbelSample(sampled, genLogits.value(), gumbelKey);
+        }
+        Tensor discIds = b.allocateTemp(DType.I32, original.batch(), original.seq());
+        Tensor labels = b.allocateTemp(genLogits.value().dtype(), n);
+        b.replaceTokens(discIds.view(n), labels, original.ids().view(n), masking.replaceAt(), sampled);
+        // 3. discriminator: one logit per token, BCE over real tokens
+        Var discLogits = discriminator.logits(ops, original.withIds(discIds), trace);
+        Var discLoss = ops.bceWithLogits(discLogits, labels, original.attentionMask().view(n));
+        Var total = ops.add(genLoss, 1f, discLoss, discWeight);
+        return new Output(genLoss, discLoss, total, genLogits, discLogits, discIds, labels, sampled);
+    }
+}

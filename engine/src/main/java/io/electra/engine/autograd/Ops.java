@@ -1,0 +1,308 @@
+package io.electra.engine.autograd;
+
+import io.electra.engine.Backend;
+import io.electra.engine.DType;
+import io.electra.engine.RngKey;
+import io.electra.engine.Tensor;
+
+/**
+ * The differentiable operations: each runs its forward through the backend and, three lines below,
+ * records the closure that sends gradients back (always accumulating). Outputs come from the step
+ * arena in the dtype of the first input, so the same model code runs in F32 and, on the CPU, in F64
+ * for gradient checks.
+ *
+ * <p>Shape legend: N rows (batch*seq), C channels, B batch, T sequence, H heads, D head size,
+ * K selected rows, V vocabulary.
+ */
+public final class Ops {
+    private final Backend b;
+    private final Tape tape;
+    private long seed;
+    private long step;
+    private boolean training = true;
+
+    public Ops(Tape tape) {
+        this.tape = tape;
+        this.b = tape.backend();
+    }
+
+    public Tape tape() { return tape; }
+    public Backend backend() { return b; }
+
+    /** Dropout is active only in training mode. */
+    public void setTraining(boolean training) { this.training = training; }
+    public boolean training() { return training; }
+
+    /** The (seed, step) every dropout mask of this step is keyed by. */
+    public void setRng(long seed, long step) {
+        this.seed = seed;
+        this.step = step;
+    }
+
+    public RngKey key(int purpose) {
+        return new RngKey(seed, step, purpose);
+    }
+
+    /** A value that needs no gradient (inputs, masks). */
+    public static Var constant(Tensor t) {
+        return new Var(t, false);
+    }
+
+    private Var out(Tensor like, boolean needsGrad, int... shape) {
+        return new Var(b.allocateTemp(like.dtype(), shape), needsGrad);
+    }
+
+    // ------------------------------------------------------------------ linear algebra
+
+    /** y[N,out] = x[N,in] W[out,in]^T (+ bias[out]); x may have any leading shape. */
+    public Var linear(Var x, Var w, Var bias) {
+        Tensor xv = x.value(), wv = w.value();
+        int in = xv.cols(), rows = xv.rowsFlat(), outDim = wv.dim(0);
+        if (wv.rank() != 2 || wv.dim(1) != in) {
+            throw new IllegalArgumentException("linear: " + xv.describe() + " does not fit weight " + wv.describe());
+        }
+        int[] outShape = xv.shape();
+        outShape[outShape.length - 1] = outDim;
+        boolean g = tape.needsGrad(x, w, bias);
+        Var y = out(xv, g, outShape);
+        Tensor x2 = xv.view(rows, in), y2 = y.value().view(rows, outDim);
+        b.matmul(y2, x2, false, wv, true, 1f, false);
+        if (bias != null) b.biasAdd(y2, y2, bias.value());
+        if (g) tape.record(() -> {
+            Tensor dy = y.grad();
+            if (dy == null) return;
+            Tensor dy2 = dy.view(rows, outDim);
+            if (x.requiresGrad()) b.matmul(tape.gradOf(x).view(rows, in), dy2, false, wv, false, 1f, true);
+            if (w.requiresGrad()) b.matmul(tape.gradOf(w), dy2, true, x2, false, 1f, true);
+            if (bias != null && bias.requiresGrad()) b.biasBackward(tape.gradOf(bias), dy2);
+        });
+        return y;
+    }
+
+    /** alpha*a + beta*b (residual connections, weighted loss sums). */
+    public Var add(Var x, float alpha, Var y, float beta) {
+        boolean g = tape.needsGrad(x, y);
+        Var o = out(x.value(), g, x.value().shape());
+        b.add(o.value(), x.value(), alpha, y.value(), beta);
+        if (g) tape.record(() -> {
+            Tensor d = o.grad();
+            if (d == null) return;
+            if (x.requiresGrad()) b.accumulate(tape.gradOf(x), d, alpha);
+            if (y.requiresGrad()) b.accumulate(tape.gradOf(y), d, beta);
+        });
+        return o;
+    }
+
+    public Var add(Var x, Var y) {
+        return add(x, 1f, y, 1f);
+    }
+
+    public Var scale(Var x, float s) {
+        boolean g = tape.needsGrad(x);
+        Var o = out(x.value(), g, x.value().shape());
+        b.scale(o.value(), x.value(), s);
+        if (g) tape.record(() -> {
+            if (o.grad() != null) b.accumulate(tape.gradOf(x), o.grad(), s);
+        });
+        return o;
+    }
+
+    /** The same elements with another shape; the gradient flows back unchanged. */
+    public Var view(Var x, int... shape) {
+        boolean g = tape.needsGrad(x);
+        Var o = new Var(x.value().view(shape), g);
+        if (g) tape.record(() -> {
+            if (o.grad() != null) b.accumulate(tape.gradOf(x), o.grad().view(x.value().shape()), 1f);
+        });
+        return o;
+    }
+
+    // ------------------------------------------------------------------ activations and normalisation
+
+    public Var gelu(Var x) {
+        boolean g = tape.needsGrad(x);
+        Var o = out(x.value(), g, x.value().shape());
+        b.geluForward(o.value(), x.value());
+        if (g) tape.record(() -> {
+            if (o.grad() != null) b.geluBackward(tape.gradOf(x), o.grad(), x.value());
+        });
+        return o;
+    }
+
+    /** LayerNorm over the last axis with statistics saved for the backward. */
+    public Var layerNorm(Var x, Var weight, Var bias, float eps) {
+        Tensor xv = x.value();
+        boolean g = tape.needsGrad(x, weight, bias);
+        Var o = out(xv, g, xv.shape());
+        DType statType = xv.dtype() == DType.F64 ? DType.F64 : DType.F32;
+        Tensor mean = b.allocateTemp(statType, xv.rowsFlat());
+        Tensor rstd = b.allocateTemp(statType, xv.rowsFlat());
+        b.layerNormForward(o.value(), mean, rstd, xv, weight.value(), bias.value(), eps);
+        if (g) tape.record(() -> {
+            if (o.grad() == null) return;
+            b.layerNormBackward(tape.gradOf(x), tape.gradOf(weight), tape.gradOf(bias), o.grad(), xv, mean, rstd,
+                    weight.value());
+        });
+        return o;
+    }
+
+    public Var softmax(Var x) {
+        boolean g = tape.needsGrad(x);
+        Var o = out(x.value(), g, x.value().shape());
+        b.softmaxForward(o.value(), x.value());
+        if (g) tape.record(() -> {
+            if (o.grad() != null) b.softmaxBackward(tape.gradOf(x), o.grad(), o.value());
+        });
+        return o;
+    }
+
+    /** Dropout with probability p, keyed by (seed, step, purpose); identity outside training or at p = 0. */
+    public Var dropout(Var x, float p, int purpose) {
+        if (!training || p == 0f) return x;
+        RngKey key = key(purpose);
+        boolean g = tape.needsGrad(x);
+        Var o = out(x.value(), g, x.value().shape());
+        b.dropoutForward(o.value(), x.value(), p, key);
+        if (g) tape.record(() -> {
+            if (o.grad() != null) b.dropoutBackward(tape.gradOf(x), o.grad(), p, key);
+        });
+        return o;
+    }
+
+    // ------------------------------------------------------------------ attention
+
+    /** x[B,T,H*D] to [B,H,T,D]. */
+    public Var splitHeads(Var x, int heads) {
+        Tensor xv = x.value();
+        int bt = xv.dim(0), t = xv.dim(1), c = xv.dim(2);
+        boolean g = tape.needsGrad(x);
+        Var o = out(xv, g, bt, heads, t, c / heads);
+        b.splitHeads(o.value(), xv, heads, false);
+        if (g) tape.record(() -> {
+            if (o.grad() != null) b.mergeHeads(tape.gradOf(x), o.grad(), true);
+        });
+        return o;
+    }
+
+    /** x[B,H,T,D] to [B,T,H*D]. */
+    public Var mergeHeads(Var x) {
+        Tensor xv = x.value();
+        int heads = xv.dim(1);
+        boolean g = tape.needsGrad(x);
+        Var o = out(xv, g, xv.dim(0), xv.dim(2), heads * xv.dim(3));
+        b.mergeHeads(o.value(), xv, false);
+        if (g) tape.record(() -> {
+            if (o.grad() != null) b.splitHeads(tape.gradOf(x), o.grad(), heads, true);
+        });
+        return o;
+    }
+
+    /** Result of attention: the context [B,H,T,D] and what the backend saved (the CPU: probabilities). */
+    public record Attention(Var context, Tensor saved) {
+    }
+
+    /** Scaled dot-product attention over q, k, v [B,H,T,D] with keyMask [B,T] (I32, 1 = attend). */
+    public Attention attention(Var q, Var k, Var v, Tensor keyMask, float dropoutP, int purpose) {
+        Tensor qv = q.value();
+        int bt = qv.dim(0), h = qv.dim(1), t = qv.dim(2), d = qv.dim(3);
+        float scale = (float) (1.0 / Math.sqrt(d));
+        float p = training ? dropoutP : 0f;
+        RngKey key = key(purpose);
+        boolean g = tape.needsGrad(q, k, v);
+        Var o = out(qv, g, qv.shape());
+        Tensor saved = b.allocateTemp(qv.dtype(), b.attentionSavedShape(bt, h, t, d));
+        b.attentionForward(o.value(), saved, qv, k.value(), v.value(), keyMask, scale, p, key);
+        if (g) tape.record(() -> {
+            if (o.grad() == null) return;
+            b.attentionBackward(tape.gradOf(q), tape.gradOf(k), tape.gradOf(v), o.grad(), qv, k.value(), v.value(),
+                    keyMask, saved, o.value(), scale, p, key);
+        });
+        return new Attention(o, saved);
+    }
+
+    // ------------------------------------------------------------------ embeddings and row selection
+
+    /** table[ids] for ids [N] (any shape; the output has shape ids.shape + [C]). */
+    public Var embedding(Var table, Tensor ids) {
+        Tensor tv = table.value();
+        int c = tv.dim(1);
+        int[] idShape = ids.shape();
+        int[] shape = java.util.Arrays.copyOf(idShape, idShape.length + 1);
+        shape[idShape.length] = c;
+        boolean g = tape.needsGrad(table);
+        Var o = out(tv, g, shape);
+        Tensor flatIds = ids.view((int) ids.size());
+        b.embeddingForward(o.value().view((int) ids.size(), c), tv, flatIds);
+        if (g) tape.record(() -> {
+            if (o.grad() != null) b.embeddingBackward(tape.gradOf(table), o.grad().view((int) ids.size(), c), flatIds);
+        });
+        return o;
+    }
+
+    /** Rows x[index[k]] of x viewed as [N,C]: the masked positions, the [CLS] rows. */
+    public Var gatherRows(Var x, Tensor index) {
+        Tensor xv = x.value();
+        int c = xv.cols(), n = xv.rowsFlat(), kRows = (int) index.size();
+        boolean g = tape.needsGrad(x);
+        Var o = out(xv, g, kRows, c);
+        b.gatherRows(o.value(), xv.view(n, c), index);
+        if (g) tape.record(() -> {
+            if (o.grad() != null) b.scatterAddRows(tape.gradOf(x).view(n, c), o.grad(), index);
+        });
+        return o;
+    }
+
+    // ------------------------------------------------------------------ losses
+
+    private Var scalarOut(Tensor like, boolean g) {
+        return out(like, g);
+    }
+
+    /** Mean cross-entropy of logits [K,V] against targets [K] (negative targets ignored). */
+    public Var crossEntropy(Var logits, Tensor targets) {
+        Tensor lv = logits.value();
+        boolean g = tape.needsGrad(logits);
+        Var loss = scalarOut(lv, g);
+        Tensor lse = b.allocateTemp(lv.dtype(), lv.dim(0));
+        b.crossEntropyForward(loss.value(), lse, lv, targets);
+        if (g) tape.record(() -> {
+            if (loss.grad() != null) b.crossEntropyBackward(tape.gradOf(logits), loss.grad(), lv, lse, targets);
+        });
+        return loss;
+    }
+
+    /** Mean binary cross-entropy with logits over positions where mask != 0. */
+    public Var bceWithLogits(Var logits, Tensor labels, Tensor mask) {
+        Tensor lv = logits.value();
+        boolean g = tape.needsGrad(logits);
+        Var loss = scalarOut(lv, g);
+        b.bceWithLogitsForward(loss.value(), lv, labels, mask);
+        if (g) tape.record(() -> {
+            if (loss.grad() != null) b.bceWithLogitsBackward(tape.gradOf(logits), loss.grad(), lv, labels, mask);
+        });
+        return loss;
+    }
+
+    /** Mean squared error of pred [N] against target [N]. */
+    public Var mse(Var pred, Tensor target) {
+        Tensor pv = pred.value();
+        boolean g = tape.needsGrad(pred);
+        Var loss = scalarOut(pv, g);
+        b.mseForward(loss.value(), pv, target);
+        if (g) tape.record(() -> {
+            if (loss.grad() != null) b.mseBackward(tape.gradOf(pred), loss.grad(), pv, target);
+        });
+        return loss;
+    }
+
+    /** alpha * sum of all elements (alpha = 1/n: the mean). */
+    public Var sum(Var x, float alpha) {
+        boolean g = tape.needsGrad(x);
+        Var o = scalarOut(x.value(), g);
+        b.sum(o.value(), x.value(), alpha);
+        if (g) tape.record(() -> {
+            if (o.grad() != null) b.sumBackward(tape.gradOf(x), o.grad(), alpha);
+        });
+        return o;
+    }
+}

@@ -1,0 +1,29 @@
+package io.electra.engine.nn;
+
+import io.electra.engine.Backend;
+import io.electra.engine.autograd.Ops;
+import io.electra.engine.autograd.Var;
+
+/** y = x W^T + b with HF's layout: weight [out, in], bias [out]. */
+public final class Linear extends Module {
+    public final Parameter weight; // (out, in)
+    public final Parameter bias;   // (out), or null
+
+    public Linear(Backend backend, int in, int out, boolean withBias) {
+        super(backend);
+        weight = param("weight", true, out, in);
+        bias = withBias ? param("bias", false, out) : null;
+    }
+
+    public Var forward(Ops ops, Var x) {
+        return ops.linear(x, weight, bias);
+    }
+
+    public int in() {
+        return weight.value().dim(1);
+    }
+
+    public int out() {
+        return weight.value().dim(0);
+    }
+}
