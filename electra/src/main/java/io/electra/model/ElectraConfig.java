@@ -89,6 +89,33 @@ public final class ElectraConfig {
         }
     }
 
+    /**
+     * A copy with {@code config.json} fields replaced, e.g. {@code hidden_dropout_prob=0}. An unknown
+     * field or a value of the wrong type is an error naming the field.
+     */
+    public ElectraConfig withOverrides(Map<String, String> overrides) {
+        if (overrides.isEmpty()) return copy();
+        @SuppressWarnings("unchecked")
+        Map<String, Object> tree = JSON.convertValue(this, Map.class);
+        for (var e : overrides.entrySet()) {
+            if (!tree.containsKey(e.getKey())) {
+                throw new IllegalArgumentException("unknown config field '" + e.getKey() + "'; known: " + tree.keySet());
+            }
+            Object old = tree.get(e.getKey());
+            Object value;
+            try {
+                value = old instanceof Integer ? Integer.valueOf(e.getValue())
+                        : old instanceof Number ? Double.valueOf(e.getValue()) : e.getValue();
+            } catch (NumberFormatException ex) {
+                throw new IllegalArgumentException("config field '" + e.getKey() + "' needs a number, got '" + e.getValue() + "'");
+            }
+            tree.put(e.getKey(), value);
+        }
+        ElectraConfig c = JSON.convertValue(tree, ElectraConfig.class);
+        c.validate("overrides " + overrides);
+        return c;
+    }
+
     /** Throws IllegalArgumentException naming {@code source} and the field at fault. */
     public void validate(String source) {
         check(source, vocabSize > 0, "vocab_size must be positive");

@@ -8,7 +8,11 @@ import io.electra.engine.autograd.Ops;
 import io.electra.engine.autograd.Var;
 import io.electra.engine.nn.Parameter;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,6 +46,39 @@ public final class ElectraPretraining {
                     + ", discriminator " + d.vocabSize + "/" + d.embeddingSize + "/" + d.maxPositionEmbeddings
                     + "/" + d.typeVocabSize);
         }
+    }
+
+    /**
+     * Loads a HuggingFace generator and discriminator folder pair (ours, the fixtures', or the hub's).
+     * The shared embedding tensors come from the discriminator; a generator file that carries its own
+     * copy (a separately saved HF generator) is accepted and its copy ignored.
+     */
+    public static ElectraPretraining fromHf(Backend backend, Path generatorDir, Path discriminatorDir,
+                                            float discWeight) throws IOException {
+        ElectraConfig g = HfFolder.readConfig(generatorDir);
+        ElectraConfig d = HfFolder.readConfig(discriminatorDir);
+        ElectraPretraining m = new ElectraPretraining(backend, g, d, discWeight);
+        HfFolder.LoadReport dr = HfFolder.load(m.discriminator.namedParameters(), discriminatorDir, Set.of());
+        HfFolder.requireComplete(dr, discriminatorDir);
+        Set<String> shared = new HashSet<>();
+        for (String k : m.discriminator.electra.embeddings.namedParameters().keySet()) shared.add("electra.embeddings." + k);
+        shared.add("generator_lm_head.weight");
+        HfFolder.LoadReport gr = HfFolder.load(m.generator.namedParameters(), generatorDir, shared);
+        HfFolder.requireComplete(gr, generatorDir);
+        if (!gr.unexpected().isEmpty()) {
+            throw new IOException(generatorDir + ": tensors that are not part of an ELECTRA generator: " + gr.unexpected());
+        }
+        if (!dr.unexpected().isEmpty()) {
+            throw new IOException(discriminatorDir + ": tensors that are not part of an ELECTRA discriminator: "
+                    + dr.unexpected());
+        }
+        return m;
+    }
+
+    /** Writes {@code generator/} and {@code discriminator/} HF folders under {@code dir}. */
+    public void saveHf(Path dir) throws IOException {
+        HfFolder.save(generator, generator.config, dir.resolve("generator"));
+        HfFolder.save(discriminator, discriminator.config, dir.resolve("discriminator"));
     }
 
     /** Every trainable tensor once (the shared embeddings are not listed twice). */
