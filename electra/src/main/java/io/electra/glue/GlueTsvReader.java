@@ -14,9 +14,9 @@ import java.util.regex.Pattern;
 
 /**
  * Reads GLUE's TSV files as GLUE's own processors do: UTF-8 with an optional byte-order mark
- * (MRPC has one), fields split at tabs and nothing else. Quote characters are text: SST-2, QNLI,
- * MRPC and RTE have fields that start with {@code "}, which a CSV parser would take as quoting and
- * run into the next fields or lines.
+ * (MRPC has one), fields split at tabs and nothing else. Quote characters are text: QNLI, MRPC and
+ * RTE have fields that start with {@code "} and SST-2 is full of {@code '}, which a CSV parser
+ * would take as quoting and run into the next fields or lines.
  *
  * <p>A row with the wrong number of columns, or a label that is not one of the task's, is an error
  * naming the file and its 1-based line. With {@code skipBadRows} such rows are skipped instead and
