@@ -55,15 +55,20 @@ public final class ElectraPretraining {
      */
     public static ElectraPretraining fromHf(Backend backend, Path generatorDir, Path discriminatorDir,
                                             float discWeight) throws IOException {
-        ElectraConfig g = HfFolder.readConfig(generatorDir);
-        ElectraConfig d = HfFolder.readConfig(discriminatorDir);
-        ElectraPretraining m = new ElectraPretraining(backend, g, d, discWeight);
-        HfFolder.LoadReport dr = HfFolder.load(m.discriminator.namedParameters(), discriminatorDir, Set.of());
+        ElectraPretraining m = new ElectraPretraining(backend, HfFolder.readConfig(generatorDir),
+                HfFolder.readConfig(discriminatorDir), discWeight);
+        m.loadHf(generatorDir, discriminatorDir);
+        return m;
+    }
+
+    /** Loads weights into this pair from HF folders whose shapes must match; see {@link #fromHf}. */
+    public void loadHf(Path generatorDir, Path discriminatorDir) throws IOException {
+        HfFolder.LoadReport dr = HfFolder.load(discriminator.namedParameters(), discriminatorDir, Set.of());
         HfFolder.requireComplete(dr, discriminatorDir);
         Set<String> shared = new HashSet<>();
-        for (String k : m.discriminator.electra.embeddings.namedParameters().keySet()) shared.add("electra.embeddings." + k);
+        for (String k : discriminator.electra.embeddings.namedParameters().keySet()) shared.add("electra.embeddings." + k);
         shared.add("generator_lm_head.weight");
-        HfFolder.LoadReport gr = HfFolder.load(m.generator.namedParameters(), generatorDir, shared);
+        HfFolder.LoadReport gr = HfFolder.load(generator.namedParameters(), generatorDir, shared);
         HfFolder.requireComplete(gr, generatorDir);
         if (!gr.unexpected().isEmpty()) {
             throw new IOException(generatorDir + ": tensors that are not part of an ELECTRA generator: " + gr.unexpected());
@@ -72,7 +77,6 @@ public final class ElectraPretraining {
             throw new IOException(discriminatorDir + ": tensors that are not part of an ELECTRA discriminator: "
                     + dr.unexpected());
         }
-        return m;
     }
 
     /** Writes {@code generator/} and {@code discriminator/} HF folders under {@code dir}. */
