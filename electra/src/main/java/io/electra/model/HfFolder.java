@@ -89,7 +89,7 @@ public final class HfFolder {
         Files.createDirectories(dir);
         SafeTensorsWriter w = new SafeTensorsWriter();
         w.metadata("format", "pt");
-        LinkedHashMap<String, Parameter> params = model.namedParameters();
+        Map<String, Parameter> params = model.namedParameters();
         for (var e : params.entrySet()) {
             Parameter p = e.getValue();
             float[] data = p.value().backend().downloadFloat(p.value());
