@@ -11,8 +11,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -187,7 +190,7 @@ public final class AdamW implements AutoCloseable {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(file.path() + ": '" + STEPS_METADATA + "' is not a number: " + s);
         }
-        checkStateNames(new java.util.LinkedHashSet<>(file.names()), name -> file.entry(name).shape(),
+        checkStateNames(new LinkedHashSet<>(file.names()), name -> file.entry(name).shape(),
                 file.path().toString());
         for (int i = 0; i < params.size(); i++) {
             backend.upload(m[i], file.readFloat(params.get(i).name() + M_SUFFIX));
@@ -201,7 +204,7 @@ public final class AdamW implements AutoCloseable {
         steps = s;
     }
 
-    private void checkStateNames(java.util.Set<String> have, java.util.function.Function<String, int[]> shapeOf,
+    private void checkStateNames(Set<String> have, Function<String, int[]> shapeOf,
                                  String source) {
         List<String> missing = new ArrayList<>();
         List<String> mismatched = new ArrayList<>();
