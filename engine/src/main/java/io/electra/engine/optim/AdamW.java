@@ -11,23 +11,27 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 
 /**
  * AdamW over a fixed list of F32 parameters, entirely through the backend, so the same step runs on
  * the CPU and, unchanged, inside a captured CUDA graph. One step:
  * <ol>
- *   <li>the global gradient norm: {@code sumSquares[] = sum over parameters of |grad|^2} and, when
- *       clipping is on, {@code scale[] = min(1, maxNorm / (norm + 1e-6))}, both on the device;</li>
  *   <li>one host upload of the per-group hyper rows {@code [bc1, bc2, lr * multiplier]}, where a group
  *       is the set of parameters sharing a learning-rate multiplier (layer-wise decay gives one group
  *       per depth; without multipliers there is one);</li>
+ *   <li>the global gradient norm: {@code sumSquares[] = sum over parameters of |grad|^2} and, when
+ *       clipping is on, {@code scale[] = min(1, maxNorm / (norm + 1e-6))}, both on the device;</li>
  *   <li>{@link Backend#adamwStep} for each parameter, with weight decay only where {@code decay()};</li>
  *   <li>every gradient zeroed, ready for the next accumulation.</li>
  * </ol>
- * Moments m and v are F32 tensors shaped like their parameter, zero at the start.
+ * Step 1 is the only host work ({@link #prepareStep}); the rest ({@link #runStep}) can be captured in a
+ * CUDA graph. Moments m and v are F32 tensors shaped like their parameter, zero at the start.
  */
 public final class AdamW implements AutoCloseable {
     public static final String STEPS_METADATA = "adamw.steps";
@@ -105,10 +109,15 @@ public final class AdamW implements AutoCloseable {
 
     /** Applies one update with learning rate {@code lr}, then zeroes every gradient. */
     public void step(double lr) {
-        backend.fill(sumSquares, 0);
-        for (Parameter p : params) backend.sumSquaresAccumulate(sumSquares, p.grad());
-        if (config.maxGradNorm() > 0) backend.clipFactor(gradScale, sumSquares, (float) config.maxGradNorm());
+        prepareStep(lr);
+        runStep();
+    }
 
+    /**
+     * The host half of {@link #step(double)}: uploads the hyper rows for the next update and counts it.
+     * A captured CUDA graph replays only {@link #runStep()}, so the host calls this before each replay.
+     */
+    public void prepareStep(double lr) {
         long t = steps + 1;
         double bc1 = config.biasCorrection() ? 1 - Math.pow(config.beta1(), t) : 1;
         double bc2 = config.biasCorrection() ? 1 - Math.pow(config.beta2(), t) : 1;
@@ -118,7 +127,14 @@ public final class AdamW implements AutoCloseable {
             hyperHost[3 * g + 2] = (float) (lr * groupMultiplier[g]);
         }
         backend.upload(hyper, hyperHost);
+        steps = t;
+    }
 
+    /** The device half of {@link #step(double)}: gradient norm, clip factor, updates, zeroed gradients. */
+    public void runStep() {
+        backend.fill(sumSquares, 0);
+        for (Parameter p : params) backend.sumSquaresAccumulate(sumSquares, p.grad());
+        if (config.maxGradNorm() > 0) backend.clipFactor(gradScale, sumSquares, (float) config.maxGradNorm());
         for (int i = 0; i < params.size(); i++) {
             Parameter p = params.get(i);
             float wd = p.decay() ? (float) config.weightDecay() : 0f;
@@ -126,7 +142,6 @@ public final class AdamW implements AutoCloseable {
                     (float) config.beta2(), (float) config.eps(), wd);
         }
         for (Parameter p : params) p.zeroGrad();
-        steps++;
     }
 
     /** {@link #step(double)} with the schedule's rate for the current step count. */
@@ -187,7 +202,7 @@ public final class AdamW implements AutoCloseable {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(file.path() + ": '" + STEPS_METADATA + "' is not a number: " + s);
         }
-        checkStateNames(new java.util.LinkedHashSet<>(file.names()), name -> file.entry(name).shape(),
+        checkStateNames(new LinkedHashSet<>(file.names()), name -> file.entry(name).shape(),
                 file.path().toString());
         for (int i = 0; i < params.size(); i++) {
             backend.upload(m[i], file.readFloat(params.get(i).name() + M_SUFFIX));
@@ -201,7 +216,7 @@ public final class AdamW implements AutoCloseable {
         steps = s;
     }
 
-    private void checkStateNames(java.util.Set<String> have, java.util.function.Function<String, int[]> shapeOf,
+    private void checkStateNames(Set<String> have, Function<String, int[]> shapeOf,
                                  String source) {
         List<String> missing = new ArrayList<>();
         List<String> mismatched = new ArrayList<>();
