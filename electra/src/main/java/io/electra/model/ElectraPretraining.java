@@ -33,8 +33,9 @@ public final class ElectraPretraining {
         this.discriminator = new ElectraDiscriminator(backend, discriminatorConfig, null);
         this.generator = new ElectraGenerator(backend, generatorConfig, discriminator.electra.embeddings);
         this.discWeight = discWeight;
-        discriminator.assignNames("");
-        generator.assignNames("");
+        // unique names for optimizer state; the shared embeddings end up under the discriminator
+        generator.assignNames("generator.");
+        discriminator.assignNames("discriminator.");
     }
 
     private static void checkShared(ElectraConfig g, ElectraConfig d) {

@@ -404,7 +404,10 @@ public final class CpuBackend implements Backend {
     public void replaceTokens(Tensor discIds, Tensor labels, Tensor inputIds, Tensor positions, Tensor sampled) {
         Check c = new Check(this, "replaceTokens").ints(discIds, inputIds, positions, sampled).floats(labels);
         c.sameSize(discIds, labels, inputIds).sameSize(positions, sampled).disjoint(discIds, inputIds);
-        c.indicesBelow(positions, Math.toIntExact(inputIds.size()));
+        for (long k = 0; k < positions.size(); k++) { // negative positions are skipped slots
+            int p = Elements.getInt(positions, k);
+            if (p >= inputIds.size()) c.fail(positions.describe() + " element " + k + " = " + p + " is not below " + inputIds.size());
+        }
         sampling.replaceTokens(discIds, labels, inputIds, positions, sampled);
     }
 

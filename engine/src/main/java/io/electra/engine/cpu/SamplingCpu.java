@@ -58,7 +58,10 @@ final class SamplingCpu {
     void replaceTokens(Tensor discIds, Tensor labels, Tensor inputIds, Tensor positions, Tensor sampled) {
         long n = inputIds.size(), k = positions.size();
         for (long i = 0; i < n; i++) Elements.setInt(discIds, i, Elements.getInt(inputIds, i));
-        for (long j = 0; j < k; j++) Elements.setInt(discIds, Elements.getInt(positions, j), Elements.getInt(sampled, j));
+        for (long j = 0; j < k; j++) {
+            int p = Elements.getInt(positions, j);
+            if (p >= 0) Elements.setInt(discIds, p, Elements.getInt(sampled, j)); // negative: a dead or duplicate slot
+        }
         for (long i = 0; i < n; i++) {
             Elements.set(labels, i, Elements.getInt(discIds, i) != Elements.getInt(inputIds, i) ? 1 : 0);
         }
