@@ -29,7 +29,7 @@ final class MatmulF32 {
     private static final int KC = 256;
     private static final int MC = 32 * MR;
     private static final int NC = 4096;
-    private static final ThreadLocal<float[][]> PACKS = ThreadLocal.withInitial(() -> new float[2][0]); // [A, B]
+    private static final ThreadLocal<float[][]> PACKS = ThreadLocal.withInitial(() -> new float[3][0]); // [A, B, tile]
 
     private final Parallel parallel;
     private final boolean vector;
@@ -62,14 +62,18 @@ final class MatmulF32 {
                     for (int task = t0; task < t1; task++) {
                         int i0 = (task / colChunks) * MC, mc = Math.min(MC, m - i0), chunk = task % colChunks;
                         int qFrom = panels * chunk / colChunks, qTo = panels * (chunk + 1) / colChunks;
-                        float[] ap = pack(0, ((mc + MR - 1) / MR) * MR * kc);
+                        float[] ap = pack(0, ((mc + MR - 1) / MR) * MR * kc), tile = pack(2, MR * NR);
                         packA(a, ao, transA, m, k, i0, mc, p0, kc, ap);
                         for (int q = qFrom; q < qTo; q++) {
                             int j = j0 + q * NR, nr = Math.min(NR, n - j);
                             for (int r = 0; r < mc; r += MR) {
                                 int cOff = co + (i0 + r) * n + j, mr = Math.min(MR, mc - r);
-                                if (vector) kernelVector(ap, r * kc, bp, q * kc * NR, kc, c, cOff, n, mr, nr, alpha, add);
-                                else kernelScalar(ap, r * kc, bp, q * kc * NR, kc, c, cOff, n, mr, nr, alpha, add);
+                                if (vector) {
+                                    kernelVector(ap, r * kc, bp, q * kc * NR, kc, tile);
+                                    writeTile(tile, c, cOff, n, mr, nr, alpha, add);
+                                } else {
+                                    kernelScalar(ap, r * kc, bp, q * kc * NR, kc, tile, c, cOff, n, mr, nr, alpha, add);
+                                }
                             }
                         }
                     }
@@ -111,9 +115,12 @@ final class MatmulF32 {
         }
     }
 
-    /** C[mr rows, nr cols at cOff] (=|+=) alpha * (A panel @ B panel), twelve vector accumulators. */
-    private static void kernelVector(float[] ap, int aOff, float[] bp, int bOff, int kc, float[] c, int cOff, int ldc,
-                                     int mr, int nr, float alpha, boolean add) {
+    /**
+     * tile[MR x NR] = A panel @ B panel, twelve vector accumulators. The accumulators go to memory
+     * here rather than to a helper method: a vector passed to a call the JIT does not inline is
+     * boxed, and one deoptimisation that leaves a helper out-of-line costs an order of magnitude.
+     */
+    private static void kernelVector(float[] ap, int aOff, float[] bp, int bOff, int kc, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S), c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
@@ -133,42 +140,31 @@ final class MatmulF32 {
             x = FloatVector.broadcast(S, ap[ai + 5]);
             c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
         }
-        store(c, cOff, c00, c01, nr, alpha, add);
-        if (mr > 1) store(c, cOff + ldc, c10, c11, nr, alpha, add);
-        if (mr > 2) store(c, cOff + 2 * ldc, c20, c21, nr, alpha, add);
-        if (mr > 3) store(c, cOff + 3 * ldc, c30, c31, nr, alpha, add);
-        if (mr > 4) store(c, cOff + 4 * ldc, c40, c41, nr, alpha, add);
-        if (mr > 5) store(c, cOff + 5 * ldc, c50, c51, nr, alpha, add);
+        c00.intoArray(tile, 0); c01.intoArray(tile, L);
+        c10.intoArray(tile, NR); c11.intoArray(tile, NR + L);
+        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + L);
+        c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + L);
+        c40.intoArray(tile, 4 * NR); c41.intoArray(tile, 4 * NR + L);
+        c50.intoArray(tile, 5 * NR); c51.intoArray(tile, 5 * NR + L);
     }
 
-    /** One row of a tile: c[off, off+nr) (=|+=) alpha * (v0 | v1), masked at the right edge. */
-    private static void store(float[] c, int off, FloatVector v0, FloatVector v1, int nr, float alpha, boolean add) {
-        if (nr == NR) {
-            v0 = v0.mul(alpha);
-            v1 = v1.mul(alpha);
-            if (add) {
-                v0 = v0.add(FloatVector.fromArray(S, c, off));
-                v1 = v1.add(FloatVector.fromArray(S, c, off + L));
+    /** C[mr rows, nr cols at cOff] (=|+=) alpha * tile, masked at the right edge. */
+    private static void writeTile(float[] tile, float[] c, int cOff, int ldc, int mr, int nr, float alpha, boolean add) {
+        for (int r = 0; r < mr; r++) {
+            int off = cOff + r * ldc;
+            for (int j = 0; j < NR; j += L) {
+                VectorMask<Float> mask = S.indexInRange(j, nr);
+                FloatVector v = FloatVector.fromArray(S, tile, r * NR + j).mul(alpha);
+                if (add) v = v.add(FloatVector.fromArray(S, c, off + j, mask));
+                v.intoArray(c, off + j, mask);
             }
-            v0.intoArray(c, off);
-            v1.intoArray(c, off + L);
-            return;
         }
-        VectorMask<Float> m0 = S.indexInRange(0, nr), m1 = S.indexInRange(L, nr);
-        v0 = v0.mul(alpha);
-        v1 = v1.mul(alpha);
-        if (add) {
-            v0 = v0.add(FloatVector.fromArray(S, c, off, m0));
-            v1 = v1.add(FloatVector.fromArray(S, c, off + L, m1));
-        }
-        v0.intoArray(c, off, m0);
-        v1.intoArray(c, off + L, m1);
     }
 
     /** The scalar twin of {@link #kernelVector}: same panels, same order of additions per element. */
-    private static void kernelScalar(float[] ap, int aOff, float[] bp, int bOff, int kc, float[] c, int cOff, int ldc,
-                                     int mr, int nr, float alpha, boolean add) {
-        float[] acc = new float[MR * NR];
+    private static void kernelScalar(float[] ap, int aOff, float[] bp, int bOff, int kc, float[] acc, float[] c,
+                                     int cOff, int ldc, int mr, int nr, float alpha, boolean add) {
+        java.util.Arrays.fill(acc, 0f);
         for (int p = 0; p < kc; p++) {
             int bi = bOff + p * NR, ai = aOff + p * MR;
             for (int r = 0; r < MR; r++) {
