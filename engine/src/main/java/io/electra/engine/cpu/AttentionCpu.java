@@ -30,33 +30,34 @@ final class AttentionCpu {
         int heads = q.dim(1), seq = q.dim(2), dim = q.dim(3);
         int pairs = q.dim(0) * heads, td = seq * dim, tt = seq * seq;
         parallel.parallelFor(pairs, 4L * tt * dim, (p0, p1) -> {
-            double[] qs = Scratch.get(0, td), ks = Scratch.get(1, td), vs = Scratch.get(2, td);
-            double[] probs = Scratch.get(3, tt), os = Scratch.get(4, td), keep = Scratch.get(5, seq);
+            // kT is k transposed [D,T], so that a row of scores is a sum of contiguous axpys.
+            double[] qs = Scratch.get(0, td), kT = Scratch.get(1, td), vs = Scratch.get(2, td);
+            double[] probs = Scratch.get(3, tt), os = Scratch.get(4, td), keep = Scratch.get(5, 2 * seq);
             for (int bh = p0; bh < p1; bh++) {
                 int b = bh / heads;
                 Elements.load(q, (long) bh * td, qs, 0, td);
-                Elements.load(k, (long) bh * td, ks, 0, td);
+                loadTransposed(k, (long) bh * td, seq, dim, kT, os);
                 Elements.load(v, (long) bh * td, vs, 0, td);
+                Arrays.fill(os, 0, td, 0);
                 for (int i = 0; i < seq; i++) {
                     int row = i * seq;
+                    Arrays.fill(probs, row, row + seq, 0);
+                    for (int d = 0; d < dim; d++) {
+                        double qid = qs[i * dim + d] * scale;
+                        for (int j = 0; j < seq; j++) probs[row + j] += qid * kT[d * seq + j];
+                    }
                     double max = Double.NEGATIVE_INFINITY;
                     for (int j = 0; j < seq; j++) {
-                        if (Elements.getInt(keyMask, (long) b * seq + j) == 0) continue;
-                        double s = 0;
-                        for (int d = 0; d < dim; d++) s += qs[i * dim + d] * ks[j * dim + d];
-                        probs[row + j] = s * scale;
-                        max = Math.max(max, probs[row + j]);
+                        if (Elements.getInt(keyMask, (long) b * seq + j) == 0) probs[row + j] = Double.NEGATIVE_INFINITY;
+                        else max = Math.max(max, probs[row + j]);
                     }
-                    double sum = 0;
-                    for (int j = 0; j < seq; j++) {
-                        boolean masked = Elements.getInt(keyMask, (long) b * seq + j) == 0;
-                        probs[row + j] = masked ? 0 : Math.exp(probs[row + j] - max);
-                        sum += probs[row + j];
+                    if (max == Double.NEGATIVE_INFINITY) { // every key is padding
+                        Arrays.fill(probs, row, row + seq, 0);
+                        continue;
                     }
-                    double inv = sum > 0 ? 1 / sum : 0;
+                    double inv = 1 / Exp.expShifted(probs, row, seq, max); // exp(-inf) = 0 exactly for padding
                     for (int j = 0; j < seq; j++) probs[row + j] *= inv;
                     if (dropoutP > 0) DropoutCpu.keepScale(key, ((long) bh * seq + i) * seq, keep, 0, seq, dropoutP);
-                    for (int d = 0; d < dim; d++) os[i * dim + d] = 0;
                     for (int j = 0; j < seq; j++) {
                         double pj = dropoutP > 0 ? probs[row + j] * keep[j] : probs[row + j];
                         if (pj == 0) continue;
@@ -69,47 +70,59 @@ final class AttentionCpu {
         });
     }
 
+    /** dst[d*T + t] = src[from + t*D + d]: one (b, h) slice transposed to [D,T], via tmp. */
+    private static void loadTransposed(Tensor src, long from, int seq, int dim, double[] dst, double[] tmp) {
+        Elements.load(src, from, tmp, 0, seq * dim);
+        for (int t = 0; t < seq; t++) {
+            for (int d = 0; d < dim; d++) dst[d * seq + t] = tmp[t * dim + d];
+        }
+    }
+
     void backward(Tensor dq, Tensor dk, Tensor dv, Tensor dOut, Tensor q, Tensor k, Tensor v, Tensor saved,
                   float scale, float dropoutP, RngKey key) {
         int heads = q.dim(1), seq = q.dim(2), dim = q.dim(3);
         int pairs = q.dim(0) * heads, td = seq * dim, tt = seq * seq;
         parallel.parallelFor(pairs, 8L * tt * dim, (p0, p1) -> {
-            // The second halves of qs, ks, vs accumulate dq, dk, dv of one (b, h).
+            // The second halves of qs, ks, vs accumulate dq, dk, dv of one (b, h); vT is v as [D,T].
             double[] qs = Scratch.get(0, 2 * td), ks = Scratch.get(1, 2 * td), vs = Scratch.get(2, 2 * td);
-            double[] probs = Scratch.get(3, tt), gs = Scratch.get(4, td), rowBuf = Scratch.get(5, 2 * seq);
+            double[] probs = Scratch.get(3, tt + td), gs = Scratch.get(4, td), rowBuf = Scratch.get(5, 2 * seq);
             for (int bh = p0; bh < p1; bh++) {
                 Elements.load(q, (long) bh * td, qs, 0, td);
                 Elements.load(k, (long) bh * td, ks, 0, td);
                 Elements.load(v, (long) bh * td, vs, 0, td);
                 Elements.load(dOut, (long) bh * td, gs, 0, td);
                 Elements.load(saved, (long) bh * tt, probs, 0, tt);
+                for (int t = 0; t < seq; t++) {
+                    for (int d = 0; d < dim; d++) probs[tt + d * seq + t] = vs[t * dim + d];
+                }
                 Arrays.fill(qs, td, 2 * td, 0);
                 Arrays.fill(ks, td, 2 * td, 0);
                 Arrays.fill(vs, td, 2 * td, 0);
                 for (int i = 0; i < seq; i++) {
                     int row = i * seq, qi = i * dim;
-                    if (dropoutP > 0) DropoutCpu.keepScale(key, ((long) bh * seq + i) * seq, rowBuf, seq, seq, dropoutP);
+                    double[] keep = rowBuf; // keep[seq + j]; rowBuf[j] becomes dP_ij
+                    if (dropoutP > 0) DropoutCpu.keepScale(key, ((long) bh * seq + i) * seq, keep, seq, seq, dropoutP);
+                    else Arrays.fill(keep, seq, 2 * seq, 1);
+                    // dPd_ij = dOut_i . v_j, as axpys over j along the rows of vT
+                    Arrays.fill(rowBuf, 0, seq, 0);
+                    for (int d = 0; d < dim; d++) {
+                        double g = gs[qi + d];
+                        for (int j = 0; j < seq; j++) rowBuf[j] += g * probs[tt + d * seq + j];
+                    }
                     double dot = 0; // sum_j dP_ij P_ij
                     for (int j = 0; j < seq; j++) {
-                        double pij = probs[row + j], keep = dropoutP > 0 ? rowBuf[seq + j] : 1;
-                        if (pij == 0) { // masked key: no gradient flows through it
-                            rowBuf[j] = 0;
-                            continue;
-                        }
-                        double dPd = 0, pd = pij * keep;
-                        for (int d = 0; d < dim; d++) {
-                            dPd += gs[qi + d] * vs[j * dim + d];
-                            vs[td + j * dim + d] += pd * gs[qi + d];
-                        }
-                        rowBuf[j] = dPd * keep; // dP_ij
-                        dot += rowBuf[j] * pij;
+                        rowBuf[j] *= keep[seq + j];
+                        dot += rowBuf[j] * probs[row + j];
                     }
                     for (int j = 0; j < seq; j++) {
-                        double ds = probs[row + j] * (rowBuf[j] - dot) * scale;
-                        if (ds == 0) continue;
+                        double pij = probs[row + j];
+                        if (pij == 0) continue; // padding: nothing flows through it
+                        double pd = pij * keep[seq + j], ds = pij * (rowBuf[j] - dot) * scale;
+                        int kj = j * dim;
                         for (int d = 0; d < dim; d++) {
-                            qs[td + qi + d] += ds * ks[j * dim + d];
-                            ks[td + j * dim + d] += ds * qs[qi + d];
+                            vs[td + kj + d] += pd * gs[qi + d];
+                            qs[td + qi + d] += ds * ks[kj + d];
+                            ks[td + kj + d] += ds * qs[qi + d];
                         }
                     }
                 }

@@ -25,12 +25,11 @@ final class LossCpu {
                 Elements.load(logits, (long) r * vocab, x, 0, vocab);
                 double max = Double.NEGATIVE_INFINITY;
                 for (int v = 0; v < vocab; v++) max = Math.max(max, x[v]);
-                double sum = 0;
-                for (int v = 0; v < vocab; v++) sum += Math.exp(x[v] - max);
-                double l = max + Math.log(sum);
-                Elements.set(lse, r, l);
                 int t = Elements.getInt(targets, r);
-                perRow[r] = t >= 0 ? l - x[t] : 0;
+                double target = t >= 0 ? x[t] : 0;
+                double l = max + Math.log(Exp.expShifted(x, 0, vocab, max));
+                Elements.set(lse, r, l);
+                perRow[r] = t >= 0 ? l - target : 0;
             }
         });
         int count = 0;
@@ -56,7 +55,8 @@ final class LossCpu {
                 if (t < 0) continue;
                 Elements.load(logits, (long) r * vocab, x, 0, vocab);
                 double l = Elements.get(lse, r);
-                for (int v = 0; v < vocab; v++) x[v] = g * Math.exp(x[v] - l);
+                Exp.expShifted(x, 0, vocab, l);
+                for (int v = 0; v < vocab; v++) x[v] *= g;
                 x[t] -= g;
                 Elements.addTo(dLogits, (long) r * vocab, x, 0, vocab);
             }

@@ -69,10 +69,13 @@ public final class Parallel implements AutoCloseable {
             worker.run();
         });
         Throwable failure = null;
+        insidePool.set(true); // a loop nested in this one, on this thread, runs serially too
         try {
             worker.run();
         } catch (RuntimeException | Error e) {
             failure = e;
+        } finally {
+            insidePool.set(false);
         }
         for (Future<?> f : futures) {
             try {

@@ -42,12 +42,7 @@ final class SoftmaxCpu {
     static void softmaxInPlace(double[] x, int from, int n) {
         double max = Double.NEGATIVE_INFINITY;
         for (int c = from; c < from + n; c++) max = Math.max(max, x[c]);
-        double sum = 0;
-        for (int c = from; c < from + n; c++) {
-            x[c] = Math.exp(x[c] - max);
-            sum += x[c];
-        }
-        double inv = 1 / sum;
+        double inv = 1 / Exp.expShifted(x, from, n, max);
         for (int c = from; c < from + n; c++) x[c] *= inv;
     }
 }

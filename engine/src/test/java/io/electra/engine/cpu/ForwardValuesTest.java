@@ -145,6 +145,33 @@ class ForwardValuesTest {
 
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F32", "F64"})
+    void attentionPaddingIsExactlyZeroOnRowsLongerThanAVector(DType d) {
+        // T = 19 keys (vector lanes and a scalar tail), every third key padding, random scores.
+        int seq = 19, dim = 5;
+        java.util.Random rnd = new java.util.Random(8);
+        double[] qv = new double[seq * dim], kv = new double[seq * dim];
+        for (int i = 0; i < qv.length; i++) {
+            qv[i] = 4 * rnd.nextGaussian();
+            kv[i] = 4 * rnd.nextGaussian();
+        }
+        double[] m = new double[seq];
+        for (int j = 0; j < seq; j++) m[j] = j % 3 == 1 ? 0 : 1;
+        Tensor q = t(d, s(1, 1, seq, dim), qv), k = t(d, s(1, 1, seq, dim), kv), v = t(d, s(1, 1, seq, dim), kv);
+        Tensor out = cpu.allocate(d, 1, 1, seq, dim), saved = cpu.allocate(d, 1, 1, seq, seq);
+        cpu.attentionForward(out, saved, q, k, v, t(DType.I32, s(1, seq), m), 0.5f, 0f, null);
+        double[] p = cpu.downloadDouble(saved);
+        for (int i = 0; i < seq; i++) {
+            double rowSum = 0;
+            for (int j = 0; j < seq; j++) {
+                if (j % 3 == 1) assertEquals(0.0, p[i * seq + j], "query " + i + ", padded key " + j);
+                rowSum += p[i * seq + j];
+            }
+            assertEquals(1.0, rowSum, tol(d) * seq, "row " + i + " sums to 1");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "F64"})
     void embeddingLooksUpRowsAndScatterAddsDuplicates(DType d) {
         Tensor table = t(d, s(3, 2), 1, 2, 3, 4, 5, 6), ids = t(DType.I32, s(3), 2, 0, 2), out = cpu.allocate(d, 3, 2);
         cpu.embeddingForward(out, table, ids);

@@ -35,7 +35,7 @@ class MatmulCpuTest {
     @Test
     void allTransposesMatchNaiveTripleLoopAtOddSizes() {
         Random rnd = new Random(1);
-        int[][] sizes = {{1, 1, 1}, {1, 7, 3}, {5, 1, 9}, {17, 33, 9}, {65, 31, 130}, {3, 300, 257}};
+        int[][] sizes = {{1, 1, 1}, {1, 7, 3}, {5, 1, 9}, {17, 33, 9}, {65, 31, 130}, {3, 300, 257}, {200, 40, 20}, {3, 4100, 5}};
         for (DType dtype : new DType[]{DType.F32, DType.F64}) {
             for (int[] s : sizes) {
                 for (int t = 0; t < 4; t++) {
