@@ -204,6 +204,15 @@ public final class WordPieceTokenizer {
         return -1;
     }
 
+    private int specialWord(Scratch s) {
+        if (s.wordLen < 5 || s.wordLen > 6 || s.word[0] != '[') return -1;
+        for (int k = 0; k < specialText.length; k++) {
+            String t = specialText[k];
+            if (t.length() == s.wordLen && t.contentEquals(java.nio.CharBuffer.wrap(s.word, 0, s.wordLen))) return k;
+        }
+        return -1;
+    }
+
     private void special(Scratch s, int k, IntArrayList out) {
         if (specials == SpecialTokens.ANYWHERE) {
             flush(s, out);
@@ -220,8 +229,12 @@ public final class WordPieceTokenizer {
     /** Ends the current word: normalises it, splits off punctuation and runs WordPiece on each piece. */
     private void flush(Scratch s, IntArrayList out) {
         if (s.wordLen == 0) return;
-        if (s.wordSpecial >= 0) {
-            out.add(specialId[s.wordSpecial]);
+        // A word that is a special token after cleaning is kept whole (HuggingFace's never_split).
+        // Uncased, the text was lower-cased first except for literal occurrences, so only a word made
+        // of exactly one occurrence qualifies; cased, any word spelling one does ("[MA\u200bSK]").
+        int special = specials == SpecialTokens.NEVER ? -1 : lowerCase ? s.wordSpecial : specialWord(s);
+        if (special >= 0) {
+            out.add(specialId[special]);
         } else if (s.wordAscii) {
             char[] w = s.word;
             int len = s.wordLen;
