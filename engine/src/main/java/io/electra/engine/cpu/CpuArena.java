@@ -1,0 +1,58 @@
+package io.electra.engine.cpu;
+
+import io.electra.engine.DType;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Per-step storage for activations and their gradients. A training step asks for the same sizes
+ * in the same order every time, so the arena keeps the arrays it handed out in a list and walks it
+ * with a cursor: request number i of a step gets slot i back when its array has the right type and
+ * is large enough, else a new array replaces the slot. {@link #reset} rewinds the cursor; a warm
+ * step therefore allocates nothing, which {@link #allocationsSinceReset} lets a test prove.
+ */
+final class CpuArena {
+    private final List<Object> slots = new ArrayList<>(); // float[] / double[] / int[] / short[]
+    private int cursor;
+    private long bytesInUse;
+    private long capacityBytes;
+    private long allocationsSinceReset;
+
+    /** Zero-filled storage for {@code n} elements of {@code dtype} (possibly a longer array). */
+    Object take(DType dtype, int n) {
+        Object storage = cursor < slots.size() ? slots.get(cursor) : null;
+        if (storage != null && CpuStorage.dtypeOf(storage) == dtype && CpuStorage.length(storage) >= n) {
+            CpuStorage.zero(storage, n);
+        } else {
+            if (storage != null) capacityBytes -= (long) CpuStorage.length(storage) * CpuStorage.dtypeOf(storage).bytes;
+            storage = CpuStorage.newArray(dtype, n);
+            capacityBytes += (long) n * dtype.bytes;
+            allocationsSinceReset++;
+            if (cursor < slots.size()) slots.set(cursor, storage);
+            else slots.add(storage);
+        }
+        cursor++;
+        bytesInUse += (long) n * dtype.bytes;
+        return storage;
+    }
+
+    void reset() {
+        cursor = 0;
+        bytesInUse = 0;
+        allocationsSinceReset = 0;
+    }
+
+    long bytesInUse() {
+        return bytesInUse;
+    }
+
+    long capacityBytes() {
+        return capacityBytes;
+    }
+
+    long allocationsSinceReset() {
+        return allocationsSinceReset;
+    }
+
+}
