@@ -91,8 +91,8 @@ public final class CudaRuntime implements AutoCloseable {
             enableExceptions();
             cuInit(0);
         } catch (LinkageError e) {  // UnsatisfiedLinkError, NoClassDefFoundError after a failed static init
-            throw new CudaUnavailableException("the CUDA driver library could not be loaded (no NVIDIA driver here? "
-                    + "libcuda.so.1 missing?): " + e, e);
+            throw new CudaUnavailableException("the CUDA driver library could not be loaded (no NVIDIA driver here?): "
+                    + brief(e), e);
         } catch (CudaException e) {
             throw new CudaUnavailableException("cuInit failed: " + e.getMessage(), e);
         } catch (Throwable e) {
@@ -148,6 +148,15 @@ public final class CudaRuntime implements AutoCloseable {
             if (context != null) cuDevicePrimaryCtxRelease(device);
             throw new CudaUnavailableException("CUDA device " + ordinal + " could not be opened: " + e, e);
         }
+    }
+
+    /** The informative line of JCuda's multi-line load error (the one naming libcuda), else its first line. */
+    private static String brief(Throwable e) {
+        String message = String.valueOf(e.getMessage());
+        for (String line : message.split("\n")) {
+            if (line.contains("libcuda")) return line.substring(line.indexOf("libcuda")).trim();
+        }
+        return e.getClass().getSimpleName() + ": " + message.lines().findFirst().orElse("");
     }
 
     private static synchronized void enableExceptions() {

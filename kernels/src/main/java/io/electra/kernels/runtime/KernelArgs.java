@@ -69,4 +69,9 @@ public final class KernelArgs {
     int count() {
         return count;
     }
+
+    /** The slot buffer, for tests of the layout. */
+    java.nio.ByteBuffer slotsForTest() {
+        return slots.duplicate();
+    }
 }
