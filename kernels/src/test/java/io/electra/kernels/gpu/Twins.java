@@ -21,13 +21,14 @@ import static org.junit.jupiter.api.Assertions.fail;
  * the verification ledger. Fixed seed per instance.
  */
 public final class Twins implements AutoCloseable {
-    public final CpuBackend cpu = new CpuBackend(2);
     public final CudaBackend gpu;
+    public final CpuBackend cpu;
     public final Random random;
     private final List<Tensor> owned = new ArrayList<>();
 
     public Twins(long seed) {
-        this.gpu = Gpu.backend();
+        this.gpu = Gpu.backend();  // skips before anything is allocated when there is no device
+        this.cpu = new CpuBackend(2);
         this.random = new Random(seed);
     }
 
