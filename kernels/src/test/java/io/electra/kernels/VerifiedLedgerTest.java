@@ -7,6 +7,7 @@ import io.electra.kernels.gpu.Gpu;
 import io.electra.kernels.gpu.Ledger;
 import io.electra.kernels.runtime.Family;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -25,6 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and fails if a kernel's PTX changed but no test re-verified it; on the CPU it lists the kernels
  * whose current PTX has never met a GPU.
  */
+@Tag("ledger")  // so the bundle's run-gpu-tests.sh, which selects 'gpu | ledger', runs it too
 @Order(Integer.MAX_VALUE)
 class VerifiedLedgerTest {
     private static final Path LEDGER = Path.of(System.getProperty("electra.ledger", "verified.json"));
