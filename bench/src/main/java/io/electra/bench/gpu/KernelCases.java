@@ -1,0 +1,75 @@
+package io.electra.bench.gpu;
+
+import io.electra.engine.DType;
+import io.electra.engine.Tensor;
+import io.electra.kernels.CudaBackend;
+
+/** The memory-bound kernels at one model shape, with the bytes each must move. */
+final class KernelCases {
+    interface Measure {
+        void run(String kernel, BenchShape shape, String tensors, long bytes, Runnable call);
+    }
+
+    private final CudaBackend gpu;
+    private final BenchShape s;
+    private final Measure measure;
+
+    KernelCases(CudaBackend gpu, BenchShape shape, Measure measure) {
+        this.gpu = gpu;
+        this.s = shape;
+        this.measure = measure;
+    }
+
+    void runAll() {
+        int n = s.rows(), c = s.channels(), f = s.ffn();
+        long nc = (long) n * c, nf = (long) n * f;
+        Tensor x = temp(n, c), y = temp(n, c), z = temp(n, c), bias = temp(c), h = temp(n, f), h2 = temp(n, f), biasF = temp(f);
+        Tensor mean = temp(n), rstd = temp(n), w = temp(c);
+        gpu.fill(w, 1);
+        gpu.fill(rstd, 1);
+        measure.run("elementwise_forward_bias", s, "[N, FFN]", 4 * (2 * nf + f), () -> gpu.biasAdd(h2, h, biasF));
+        measure.run("elementwise_forward_bias_gelu", s, "[N, FFN]", 4 * (2 * nf + f), () -> gpu.biasGeluForward(h2, h, biasF));
+        measure.run("elementwise_forward_gelu", s, "[N, FFN]", 4 * 2 * nf, () -> gpu.geluForward(h2, h));
+        measure.run("elementwise_backward_gelu", s, "[N, FFN] +=", 4 * 4 * nf, () -> gpu.geluBackward(h2, h, h));
+        measure.run("elementwise_forward_add", s, "[N, C] residual", 4 * 3 * nc, () -> gpu.add(z, x, 1f, y, 1f));
+        measure.run("elementwise_forward_scale", s, "[N, FFN]", 4 * 2 * nf, () -> gpu.scale(h2, h, 0.5f));
+        measure.run("elementwise_backward_bias", s, "[N, FFN] -> [FFN]", 4 * (nf + 2 * f), () -> gpu.biasBackward(biasF, h));
+        measure.run("layernorm_forward", s, "[N, C]", 4 * (2 * nc + 2L * n + 2 * c), () -> gpu.layerNormForward(z, mean, rstd, x, w, bias, 1e-12f));
+        measure.run("layernorm_forward_residual", s, "[N, C]", 4 * (4 * nc + 2L * n + 2 * c),
+                () -> gpu.residualLayerNormForward(z, y, mean, rstd, x, y, w, bias, 1e-12f));
+        Tensor dW = temp(c), dB = temp(c);
+        measure.run("layernorm_backward", s, "[N, C] +=", 4 * (4 * nc + 2L * n + c),
+                () -> gpu.layerNormBackward(z, dW, dB, y, x, mean, rstd, w));
+        measure.run("dropout_forward", s, "[N, FFN]", 4 * 2 * nf, () -> gpu.dropoutForward(h2, h, 0.1f, KernelBandwidthBench.KEY));
+        measure.run("dropout_backward", s, "[N, FFN] +=", 4 * 3 * nf, () -> gpu.dropoutBackward(h2, h, 0.1f, KernelBandwidthBench.KEY));
+        Tensor half = gpu.allocateTemp(DType.BF16, n, f), sumSquares = temp(1);
+        measure.run("copy_forward_f32_to_bf16", s, "[N, FFN]", 6 * nf, () -> gpu.copy(half, h));
+        measure.run("reduce_forward_partial", s, "sum [N, FFN]", 4 * nf, () -> gpu.sumSquaresAccumulate(sumSquares, h));
+        int bht = s.batch() * s.heads() * s.seq();
+        Tensor scores = temp(bht, s.seq()), probs = temp(bht, s.seq());
+        long att = (long) bht * s.seq();
+        measure.run("softmax_forward", s, "[B*H*T, T]", 4 * 2 * att, () -> gpu.softmaxForward(probs, scores));
+        measure.run("softmax_backward", s, "[B*H*T, T] +=", 4 * 4 * att, () -> gpu.softmaxBackward(scores, probs, probs));
+        Tensor split = temp(s.batch(), s.heads(), s.seq(), c / s.heads());
+        measure.run("heads_forward_split", s, "[B, T, C]", 4 * 2 * nc, () -> gpu.splitHeads(split, x.view(s.batch(), s.seq(), c), s.heads(), false));
+        Tensor table = temp(s.vocab(), c), ids = gpu.allocateTemp(DType.I32, n);
+        int[] randomIds = new int[n];
+        java.util.Random random = new java.util.Random(1);
+        for (int i = 0; i < n; i++) randomIds[i] = random.nextInt(s.vocab());  // scattered rows, as real text gives
+        gpu.upload(ids, randomIds);
+        measure.run("embedding_forward", s, "[V, C] -> [N, C]", 4 * (2 * nc + n), () -> gpu.embeddingForward(x, table, ids));
+        int k = s.selected();
+        Tensor logits = temp(k, s.vocab()), lse = temp(k), targets = gpu.allocateTemp(DType.I32, k), loss = temp(1);
+        long kv = (long) k * s.vocab();
+        measure.run("crossentropy_forward", s, "[K, V]", 4 * kv, () -> gpu.crossEntropyForward(loss, lse, logits, targets));
+        Tensor dLogits = temp(k, s.vocab()), dLoss = temp(1);
+        measure.run("crossentropy_backward", s, "[K, V] +=", 4 * 3 * kv, () -> gpu.crossEntropyBackward(dLogits, dLoss, logits, lse, targets));
+        Tensor grad = temp(n, f), m = temp(n, f), v = temp(n, f), scale = temp(1), hyper = temp(3);
+        gpu.fill(hyper, 1);
+        measure.run("adamw_update", s, "param [N, FFN]", 4 * 7 * nf, () -> gpu.adamwStep(h2, grad, m, v, scale, hyper, 0.9f, 0.999f, 1e-6f, 0.01f));
+    }
+
+    private Tensor temp(int... shape) {
+        return gpu.allocateTemp(DType.F32, shape);
+    }
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Makes gpu-bundle/ (git-ignored): a jlink Java runtime plus the jars that run the gpu tests and
+# the GPU benchmarks on a machine that has an NVIDIA driver and no JDK. Copy the folder there
+# (scp -r gpu-bundle host:) and run ./run-gpu-tests.sh, then ./run-gpu-bench.sh.
+#
+# Usage: kernels/scripts/make-gpu-bundle.sh [out-dir]      MVN_FLAGS=-o for an offline build
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=${1:-$root/gpu-bundle}
+mvn_flags=${MVN_FLAGS:-}
+# Pinned companions of the root pom's versions: JUnit Platform 1.10.2 belongs to junit-jupiter
+# 5.10.2, jopt-simple 5.0.4 and commons-math3 3.6.1 are what jmh-core 1.37 depends on.
+extra=(org.junit.platform:junit-platform-console-standalone:1.10.2 org.openjdk.jmh:jmh-core:1.37
+       net.sf.jopt-simple:jopt-simple:5.0.4 org.apache.commons:commons-math3:3.6.1)
+# java.desktop is left out on purpose (12 MB): only optional Jackson paths reference it;
+# jdk.zipfs lets the JUnit launcher scan the test jar.
+modules=java.base,java.logging,java.management,java.sql,java.xml,jdk.management,jdk.unsupported,jdk.incubator.vector,jdk.zipfs
+
+cd "$root"
+echo "building jars..."
+mvn -q -B $mvn_flags -DskipTests package dependency:copy-dependencies -pl kernels,bench -am \
+    -DincludeScope=runtime -DoutputDirectory=target/bundle-deps -DexcludeGroupIds=io.electra -DexcludeArtifactIds=fastutil
+rm -rf "$out"
+mkdir -p "$out/lib" "$out/results"
+cp engine/target/engine-*.jar kernels/target/kernels-*.jar bench/target/bench-*-SNAPSHOT.jar "$out/lib/"
+cp kernels/target/bundle-deps/*.jar "$out/lib/"  # jcuda, jcuda-natives, jackson (fastutil: unused by these classes)
+# The natives jar also carries NVRTC, nvPTXCompiler and runtime-API bindings (25 MB unpacked);
+# the backend loads only the driver-API library, so the bundle keeps just that one.
+natives=$(ls "$out"/lib/jcuda-natives-*.jar)
+python3 - "$natives" <<'PY'
+import sys, zipfile, os
+src = sys.argv[1]; tmp = src + ".tmp"
+with zipfile.ZipFile(src) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+    for item in zin.infolist():
+        name = os.path.basename(item.filename)
+        if name.startswith("lib") and name.endswith(".so") and not name.startswith("libJCudaDriver"):
+            continue
+        zout.writestr(item, zin.read(item.filename))
+os.replace(tmp, src)
+PY
+for a in "${extra[@]}"; do
+    mvn -q -B $mvn_flags dependency:copy -Dartifact="$a" -DoutputDirectory="$out/lib"
+done
+cp kernels/verified.json "$out/verified.json"
+git rev-parse --short HEAD > "$out/COMMIT" 2>/dev/null || echo unknown > "$out/COMMIT"
+
+echo "linking the runtime ($modules)..."
+jlink --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --compress=2 --output "$out/jre"
+
+cat > "$out/run-gpu-tests.sh" <<'RUN'
+#!/usr/bin/env bash
+# Runs every gpu test (and the ledger check) against the CPU reference; updates ./verified.json.
+# Copy verified.json back to kernels/verified.json in the checkout afterwards and commit it.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$here"
+exec jre/bin/java --add-modules jdk.incubator.vector -Xss4m -Xmx8g \
+    -Delectra.ledger="$here/verified.json" -Delectra.commit="$(cat COMMIT)" \
+    -jar lib/junit-platform-console-standalone-1.10.2.jar execute \
+    --class-path "$(ls lib/*.jar | grep -v console-standalone | tr '\n' ':')" \
+    --scan-class-path lib/kernels-0.1.0-SNAPSHOT-tests.jar --include-tag 'gpu | ledger' --details=tree "$@"
+RUN
+cat > "$out/run-gpu-bench.sh" <<'RUN'
+#!/usr/bin/env bash
+# Kernel bandwidth (CUDA events) and launch overhead (JMH); JSON into ./results.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$here"
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+cp="$(ls lib/*.jar | tr '\n' ':')"
+jre/bin/java --add-modules jdk.incubator.vector -Xmx8g -Delectra.commit="$(cat COMMIT)" -cp "$cp" \
+    io.electra.bench.gpu.KernelBandwidthBench "results/kernel-bandwidth-$stamp.json" "$@"
+jre/bin/java --add-modules jdk.incubator.vector -cp "$cp" org.openjdk.jmh.Main io.electra.bench.gpu.LaunchOverheadBench \
+    -prof gc -rf json -rff "results/launch-overhead-$stamp.json"
+echo "results in $here/results: copy them to bench/results/ in the checkout"
+RUN
+chmod +x "$out/run-gpu-tests.sh" "$out/run-gpu-bench.sh"
+size=$(du -sm "$out" | cut -f1)
+echo "gpu bundle: $out, ${size} MB"
+if [ "$size" -ge 60 ]; then echo "the bundle is ${size} MB, over the 60 MB budget" >&2; exit 1; fi

@@ -1,0 +1,494 @@
+package io.electra.kernels;
+
+import io.electra.engine.Backend;
+import io.electra.engine.DType;
+import io.electra.engine.MemoryStats;
+import io.electra.engine.RngKey;
+import io.electra.engine.Tensor;
+import io.electra.kernels.ops.AdamWKernels;
+import io.electra.kernels.ops.AttentionKernels;
+import io.electra.kernels.ops.BceKernels;
+import io.electra.kernels.ops.CopyKernels;
+import io.electra.kernels.ops.CrossEntropyKernels;
+import io.electra.kernels.ops.DropoutKernels;
+import io.electra.kernels.ops.ElementwiseKernels;
+import io.electra.kernels.ops.EmbeddingKernels;
+import io.electra.kernels.ops.GemmKernels;
+import io.electra.kernels.ops.HeadsKernels;
+import io.electra.kernels.ops.LayerNormKernels;
+import io.electra.kernels.ops.MseKernels;
+import io.electra.kernels.ops.Operands;
+import io.electra.kernels.ops.ReduceKernels;
+import io.electra.kernels.ops.SamplingKernels;
+import io.electra.kernels.ops.SoftmaxKernels;
+import io.electra.kernels.ops.SortKernels;
+import io.electra.kernels.runtime.CudaRuntime;
+import io.electra.kernels.runtime.CudaUnavailableException;
+import io.electra.kernels.runtime.DeviceBlock;
+import io.electra.kernels.runtime.GpuTimer;
+
+import java.util.List;
+
+/**
+ * The engine's Backend on an NVIDIA GPU: our kernels from the committed PTX, launched on one
+ * stream through JCuda's driver API. Semantics are the CPU backend's, method for method
+ * (forward overwrites, backward accumulates); F32 compute, BF16 storage and conversion, no F64.
+ * Work is queued asynchronously; downloads and {@link #synchronize()} wait for it and report
+ * out-of-range device data (ids, indices, targets) that kernels met and skipped.
+ *
+ * <p>This class only routes: each family's launcher checks shapes and names its kernel in errors.
+ */
+public final class CudaBackend implements Backend {
+    private final CudaRuntime runtime;
+    private final Operands operands;
+    private final CopyKernels copy;
+    private final ReduceKernels reduce;
+    private final ElementwiseKernels elementwise;
+    private final LayerNormKernels layerNorm;
+    private final SoftmaxKernels softmax;
+    private final HeadsKernels heads;
+    private final GemmKernels gemm;
+    private final DropoutKernels dropout;
+    private final AttentionKernels attention;
+    private final EmbeddingKernels embedding;
+    private final CrossEntropyKernels crossEntropy;
+    private final BceKernels bce;
+    private final MseKernels mse;
+    private final SamplingKernels sampling;
+    private final AdamWKernels adamw;
+    private final Memory memory;
+
+    private CudaBackend(CudaRuntime runtime) {
+        this.runtime = runtime;
+        operands = new Operands(runtime.allocator());
+        copy = new CopyKernels(runtime);
+        reduce = new ReduceKernels(runtime, operands);
+        elementwise = new ElementwiseKernels(runtime, operands, reduce);
+        layerNorm = new LayerNormKernels(runtime, operands, reduce);
+        softmax = new SoftmaxKernels(runtime, operands);
+        heads = new HeadsKernels(runtime, operands);
+        gemm = new GemmKernels(runtime, operands);
+        dropout = new DropoutKernels(runtime, operands);
+        attention = new AttentionKernels(runtime, operands, gemm, softmax, dropout);
+        embedding = new EmbeddingKernels(runtime, operands, new SortKernels(runtime));
+        crossEntropy = new CrossEntropyKernels(runtime, operands, reduce);
+        bce = new BceKernels(runtime, operands, reduce);
+        mse = new MseKernels(runtime, operands, reduce);
+        sampling = new SamplingKernels(runtime, operands);
+        adamw = new AdamWKernels(runtime, operands);
+        memory = new Memory(this, runtime, operands, copy);
+    }
+
+    /**
+     * Opens CUDA device 0, or says why not: no driver library, a driver too old for the committed
+     * PTX, no device, a device older than Ampere, or a module that fails to load (with its JIT
+     * log). Never throws and never takes the JVM down; the caller falls back to the CPU backend.
+     */
+    public static CudaProbe tryCreate() {
+        CudaRuntime runtime = null;
+        try {
+            runtime = CudaRuntime.open(0);
+            return CudaProbe.available(new CudaBackend(runtime));
+        } catch (CudaUnavailableException e) {
+            return CudaProbe.unavailable(e.getMessage());
+        } catch (Throwable e) {
+            if (runtime != null) {
+                try {
+                    runtime.close();
+                } catch (Throwable suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            return CudaProbe.unavailable("the CUDA backend failed to start: " + e);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "cuda:0 (" + runtime.deviceName() + ")";
+    }
+
+    /** "CUDA 13.0" as the driver reports it. */
+    public int driverVersion() {
+        return runtime.driverVersion();
+    }
+
+    public String deviceName() {
+        return runtime.deviceName();
+    }
+
+    /** A CUDA-event timer on the compute stream, for benchmarks. */
+    public GpuTimer timer() {
+        runtime.bind();
+        return runtime.timer();
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    @Override
+    public Tensor allocate(DType dtype, int... shape) {
+        runtime.bind();
+        return memory.allocate(dtype, shape, true);
+    }
+
+    @Override
+    public Tensor allocateTemp(DType dtype, int... shape) {
+        runtime.bind();
+        return memory.allocate(dtype, shape, false);
+    }
+
+    @Override
+    public void resetArena() {
+        runtime.allocator().resetArena();
+    }
+
+    @Override
+    public void free(Tensor t) {
+        if (!(t.storage() instanceof DeviceBlock b)) throw new IllegalArgumentException("free(" + t.describe() + "): not a CUDA tensor");
+        runtime.allocator().free(b, t.describe());
+    }
+
+    @Override
+    public void upload(Tensor dst, float[] src) {
+        runtime.bind();
+        memory.upload(dst, src);
+    }
+
+    @Override
+    public void upload(Tensor dst, double[] src) {
+        runtime.bind();
+        float[] f = new float[src.length];
+        for (int i = 0; i < src.length; i++) f[i] = (float) src[i];
+        memory.upload(dst, f);
+    }
+
+    @Override
+    public void upload(Tensor dst, int[] src) {
+        runtime.bind();
+        memory.upload(dst, src);
+    }
+
+    @Override
+    public void upload(Tensor dst, short[] src) {
+        runtime.bind();
+        memory.upload(dst, src);
+    }
+
+    @Override
+    public float[] downloadFloat(Tensor src) {
+        runtime.bind();
+        return memory.downloadFloat(src);
+    }
+
+    @Override
+    public double[] downloadDouble(Tensor src) {
+        float[] f = downloadFloat(src);
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) d[i] = f[i];
+        return d;
+    }
+
+    @Override
+    public int[] downloadInt(Tensor src) {
+        runtime.bind();
+        return memory.downloadInt(src);
+    }
+
+    @Override
+    public void fill(Tensor t, double value) {
+        runtime.bind();
+        memory.fill(t, value);
+    }
+
+    @Override
+    public void copy(Tensor dst, Tensor src) {
+        runtime.bind();
+        memory.copy(dst, src);
+    }
+
+    @Override
+    public MemoryStats memoryStats() {
+        return runtime.allocator().stats();
+    }
+
+    @Override
+    public void synchronize() {
+        runtime.bind();
+        runtime.synchronize();
+    }
+
+    @Override
+    public void close() {
+        runtime.close();
+    }
+
+    // ---------------------------------------------------------------- linear algebra
+
+    @Override
+    public void matmul(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, boolean accumulate) {
+        runtime.bind();
+        gemm.matmul(out, a, transA, b, transB, alpha, accumulate);
+    }
+
+    @Override
+    public void biasAdd(Tensor out, Tensor in, Tensor bias) {
+        runtime.bind();
+        elementwise.biasAdd(out, in, bias);
+    }
+
+    /** out[N,C] = gelu(in[N,C] + bias[C]) in one pass (biasAdd then geluForward, fused). */
+    public void biasGeluForward(Tensor out, Tensor in, Tensor bias) {
+        runtime.bind();
+        elementwise.biasGelu(out, in, bias);
+    }
+
+    @Override
+    public void biasBackward(Tensor dBias, Tensor dOut) {
+        runtime.bind();
+        elementwise.biasBackward(dBias, dOut);
+    }
+
+    @Override
+    public void add(Tensor out, Tensor a, float alpha, Tensor b, float beta) {
+        runtime.bind();
+        elementwise.add(out, a, alpha, b, beta);
+    }
+
+    @Override
+    public void accumulate(Tensor dst, Tensor src, float alpha) {
+        runtime.bind();
+        elementwise.accumulate(dst, src, alpha);
+    }
+
+    @Override
+    public void scale(Tensor out, Tensor in, float s) {
+        runtime.bind();
+        elementwise.scale(out, in, s);
+    }
+
+    // ---------------------------------------------------------------- activations and normalisation
+
+    @Override
+    public void geluForward(Tensor out, Tensor in) {
+        runtime.bind();
+        elementwise.gelu(out, in);
+    }
+
+    @Override
+    public void geluBackward(Tensor dIn, Tensor dOut, Tensor in) {
+        runtime.bind();
+        elementwise.geluBackward(dIn, dOut, in);
+    }
+
+    @Override
+    public void layerNormForward(Tensor out, Tensor mean, Tensor rstd, Tensor in, Tensor weight, Tensor bias, float eps) {
+        runtime.bind();
+        layerNorm.forward(out, mean, rstd, in, weight, bias, eps);
+    }
+
+    /** residual = a + b, then out = LayerNorm(residual): add then layerNormForward, fused. */
+    public void residualLayerNormForward(Tensor out, Tensor residual, Tensor mean, Tensor rstd, Tensor a, Tensor b,
+                                         Tensor weight, Tensor bias, float eps) {
+        runtime.bind();
+        layerNorm.forwardResidual(out, residual, mean, rstd, a, b, weight, bias, eps);
+    }
+
+    @Override
+    public void layerNormBackward(Tensor dIn, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor in, Tensor mean, Tensor rstd,
+                                  Tensor weight) {
+        runtime.bind();
+        layerNorm.backward(dIn, dWeight, dBias, dOut, in, mean, rstd, weight);
+    }
+
+    @Override
+    public void softmaxForward(Tensor out, Tensor in) {
+        runtime.bind();
+        softmax.forward(out, in);
+    }
+
+    @Override
+    public void softmaxBackward(Tensor dIn, Tensor dOut, Tensor out) {
+        runtime.bind();
+        softmax.backward(dIn, dOut, out);
+    }
+
+    // ---------------------------------------------------------------- attention
+
+    @Override
+    public void splitHeads(Tensor out, Tensor in, int heads, boolean accumulate) {
+        runtime.bind();
+        this.heads.split(out, in, heads, accumulate);
+    }
+
+    @Override
+    public void mergeHeads(Tensor out, Tensor in, boolean accumulate) {
+        runtime.bind();
+        heads.merge(out, in, accumulate);
+    }
+
+    @Override
+    public int[] attentionSavedShape(int batch, int heads, int seq, int headDim) {
+        return AttentionKernels.savedShape(batch, heads, seq);
+    }
+
+    @Override
+    public void attentionForward(Tensor out, Tensor saved, Tensor q, Tensor k, Tensor v, Tensor keyMask, float scale,
+                                 float dropoutP, RngKey dropoutKey) {
+        runtime.bind();
+        attention.forward(out, saved, q, k, v, keyMask, scale, dropoutP, dropoutKey);
+    }
+
+    @Override
+    public void attentionBackward(Tensor dq, Tensor dk, Tensor dv, Tensor dOut, Tensor q, Tensor k, Tensor v, Tensor keyMask,
+                                  Tensor saved, Tensor out, float scale, float dropoutP, RngKey dropoutKey) {
+        runtime.bind();
+        attention.backward(dq, dk, dv, dOut, q, k, v, keyMask, saved, scale, dropoutP, dropoutKey);
+    }
+
+    // ---------------------------------------------------------------- embeddings and row selection
+
+    @Override
+    public void embeddingForward(Tensor out, Tensor table, Tensor ids) {
+        runtime.bind();
+        embedding.forward(out, table, ids);
+    }
+
+    @Override
+    public void embeddingBackward(Tensor dTable, Tensor dOut, Tensor ids) {
+        runtime.bind();
+        embedding.backward(dTable, dOut, ids);
+    }
+
+    @Override
+    public void gatherRows(Tensor out, Tensor in, Tensor index) {
+        runtime.bind();
+        embedding.gather(out, in, index);
+    }
+
+    @Override
+    public void scatterAddRows(Tensor dIn, Tensor dOut, Tensor index) {
+        runtime.bind();
+        embedding.scatterAdd(dIn, dOut, index);
+    }
+
+    // ---------------------------------------------------------------- dropout and sampling
+
+    @Override
+    public void dropoutForward(Tensor out, Tensor in, float p, RngKey key) {
+        runtime.bind();
+        dropout.forward(out, in, p, key);
+    }
+
+    @Override
+    public void dropoutBackward(Tensor dIn, Tensor dOut, float p, RngKey key) {
+        runtime.bind();
+        dropout.backward(dIn, dOut, p, key);
+    }
+
+    /** The raw 32-bit values start .. start + out.size() of the key's Philox stream into an I32 tensor. */
+    public void philoxBits(Tensor out, long start, RngKey key) {
+        runtime.bind();
+        dropout.bits(out, start, key);
+    }
+
+    @Override
+    public void gumbelSample(Tensor out, Tensor logits, RngKey key) {
+        runtime.bind();
+        sampling.gumbel(out, logits, key);
+    }
+
+    @Override
+    public void replaceTokens(Tensor discIds, Tensor labels, Tensor inputIds, Tensor positions, Tensor sampled) {
+        runtime.bind();
+        sampling.replaceTokens(discIds, labels, inputIds, positions, sampled);
+    }
+
+    // ---------------------------------------------------------------- losses and reductions
+
+    @Override
+    public void crossEntropyForward(Tensor loss, Tensor lse, Tensor logits, Tensor targets) {
+        runtime.bind();
+        crossEntropy.forward(loss, lse, logits, targets);
+    }
+
+    @Override
+    public void crossEntropyBackward(Tensor dLogits, Tensor dLoss, Tensor logits, Tensor lse, Tensor targets) {
+        runtime.bind();
+        crossEntropy.backward(dLogits, dLoss, logits, lse, targets);
+    }
+
+    @Override
+    public void bceWithLogitsForward(Tensor loss, Tensor logits, Tensor labels, Tensor mask) {
+        runtime.bind();
+        bce.forward(loss, logits, labels, mask);
+    }
+
+    @Override
+    public void bceWithLogitsBackward(Tensor dLogits, Tensor dLoss, Tensor logits, Tensor labels, Tensor mask) {
+        runtime.bind();
+        bce.backward(dLogits, dLoss, logits, labels, mask);
+    }
+
+    @Override
+    public void mseForward(Tensor loss, Tensor pred, Tensor target) {
+        runtime.bind();
+        mse.forward(loss, pred, target);
+    }
+
+    @Override
+    public void mseBackward(Tensor dPred, Tensor dLoss, Tensor pred, Tensor target) {
+        runtime.bind();
+        mse.backward(dPred, dLoss, pred, target);
+    }
+
+    @Override
+    public void sum(Tensor out, Tensor in, float alpha) {
+        runtime.bind();
+        reduce.sum(out, in, alpha);
+    }
+
+    @Override
+    public void sumBackward(Tensor dIn, Tensor dOut, float alpha) {
+        runtime.bind();
+        reduce.sumBackward(dIn, dOut, alpha);
+    }
+
+    // ---------------------------------------------------------------- optimizer
+
+    @Override
+    public void sumSquaresAccumulate(Tensor out, Tensor in) {
+        runtime.bind();
+        reduce.sumSquaresAccumulate(out, in);
+    }
+
+    @Override
+    public void clipFactor(Tensor scale, Tensor sumSquares, float maxNorm) {
+        runtime.bind();
+        reduce.clipFactor(scale, sumSquares, maxNorm);
+    }
+
+    @Override
+    public void adamwStep(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradScale, Tensor hyper, float beta1, float beta2,
+                          float eps, float weightDecay) {
+        runtime.bind();
+        adamw.step(param, grad, m, v, gradScale, hyper, beta1, beta2, eps, weightDecay);
+    }
+
+    /** The device table for {@link #adamwStepAll}: build once per parameter set, close when done. */
+    public AdamWKernels.Table adamwTable(List<Tensor> params, List<Tensor> grads, List<Tensor> m, List<Tensor> v, float[] weightDecay) {
+        runtime.bind();
+        return adamw.table(params, grads, m, v, weightDecay);
+    }
+
+    /** adamwStep on every parameter of the table in one launch (per-tensor weight decay from the table). */
+    public void adamwStepAll(AdamWKernels.Table table, Tensor gradScale, Tensor hyper, float beta1, float beta2, float eps) {
+        runtime.bind();
+        adamw.stepAll(table, gradScale, hyper, beta1, beta2, eps);
+    }
+
+    @Override
+    public String toString() {
+        return name() + ", driver CUDA " + driverVersion() / 1000 + "." + (driverVersion() % 1000) / 10 + ", "
+                + runtime.allocator().describe();
+    }
+}

@@ -1,0 +1,48 @@
+package io.electra.kernels.ops;
+
+import io.electra.engine.Tensor;
+import io.electra.kernels.runtime.CudaRuntime;
+import io.electra.kernels.runtime.Family;
+import io.electra.kernels.runtime.Kernel;
+import io.electra.kernels.runtime.Launcher;
+
+import static io.electra.kernels.ops.Operands.shape;
+
+/** Launcher for heads.cu: [B, T, H*D] <-> [B, H, T, D]. */
+public final class HeadsKernels {
+    private final Launcher launcher;
+    private final Operands operands;
+    private final Kernel split, merge;
+
+    public HeadsKernels(CudaRuntime runtime, Operands operands) {
+        this.launcher = runtime.launcher();
+        this.operands = operands;
+        split = runtime.kernel(Family.HEADS, "heads_forward_split");
+        merge = runtime.kernel(Family.HEADS, "heads_forward_merge");
+    }
+
+    /** in [B,T,H*D] to out [B,H,T,D]. */
+    public void split(Tensor out, Tensor in, int heads, boolean accumulate) {
+        if (in.rank() != 3 || heads <= 0 || in.dim(2) % heads != 0) {
+            throw shape(split, "in " + in.describe() + " must be [B, T, H*D] with H = " + heads);
+        }
+        int B = in.dim(0), T = in.dim(1), D = in.dim(2) / heads;
+        if (!out.sameShape(B, heads, T, D)) throw shape(split, "out " + out.describe() + " must be [" + B + ", " + heads + ", " + T + ", " + D + "]");
+        run(split, out, in, B, T, heads, D, accumulate);
+    }
+
+    /** in [B,H,T,D] to out [B,T,H*D]. */
+    public void merge(Tensor out, Tensor in, boolean accumulate) {
+        if (in.rank() != 4) throw shape(merge, "in " + in.describe() + " must be [B, H, T, D]");
+        int B = in.dim(0), H = in.dim(1), T = in.dim(2), D = in.dim(3);
+        if (!out.sameShape(B, T, H * D)) throw shape(merge, "out " + out.describe() + " must be [" + B + ", " + T + ", " + H * D + "]");
+        run(merge, out, in, B, T, H, D, accumulate);
+    }
+
+    private void run(Kernel k, Tensor out, Tensor in, int B, int T, int H, int D, boolean accumulate) {
+        long n = in.size();
+        if (n == 0) return;
+        launcher.args().ptr(operands.f32(k, out)).ptr(operands.f32(k, in)).i32(B).i32(T).i32(H).i32(D).i32(accumulate ? 1 : 0);
+        launcher.launch(k, launcher.gridStride(n), Launcher.BLOCK);
+    }
+}

@@ -1,0 +1,7 @@
+/**
+ * The CUDA runtime under the backend, on JCuda's driver API only: device discovery that never
+ * crashes the JVM, the context and its one compute stream, PTX modules loaded from the committed
+ * resources, the caching device allocator (persistent pool and per-step arena), pinned staging
+ * buffers, timing events, and the allocation-free kernel launcher.
+ */
+package io.electra.kernels.runtime;
