@@ -1,6 +1,7 @@
 package io.electra.pretrain;
 
 import io.electra.engine.Backend;
+import io.electra.kernels.CudaBackend;
 
 /** Asks the CUDA backend for a device; never throws, never crashes the JVM. */
 final class CudaProbe {
@@ -11,6 +12,11 @@ final class CudaProbe {
     }
 
     static Result probe() {
-        return new Result(null, "this build has no CUDA backend wired yet");
+        try {
+            io.electra.kernels.CudaProbe p = CudaBackend.tryCreate();
+            return new Result(p.backend().orElse(null), p.reason());
+        } catch (Throwable t) { // e.g. JCuda's classes missing from a trimmed class path
+            return new Result(null, "the CUDA backend could not be loaded: " + t);
+        }
     }
 }
