@@ -34,6 +34,11 @@ public final class CheckpointStore {
         Files.createDirectories(root);
     }
 
+    @Override
+    public String toString() {
+        return root.toString();
+    }
+
     /** Fills a checkpoint folder. */
     public interface Contents {
         void writeTo(Path dir) throws IOException;

@@ -11,7 +11,16 @@ final class CudaProbe {
     record Result(Backend backend, String reason) {
     }
 
+    private static volatile String unavailable; // a failed probe is not retried: the driver will not appear
+
     static Result probe() {
+        if (unavailable != null) return new Result(null, unavailable);
+        Result r = open();
+        if (r.backend() == null) unavailable = r.reason();
+        return r;
+    }
+
+    private static Result open() {
         try {
             io.electra.kernels.CudaProbe p = CudaBackend.tryCreate();
             return new Result(p.backend().orElse(null), p.reason());
