@@ -80,7 +80,8 @@ class ExampleBuilderTest {
         List<List<Integer>> lines = new ArrayList<>();
         for (int i = 0; i < 20000; i++) {
             int kind = gen.nextInt(100);
-            int len = kind < 8 ? 0 : kind < 90 ? 1 + gen.nextInt(60) : kind < 98 ? 60 + gen.nextInt(300) : 100_000 + gen.nextInt(5000);
+            int len = kind < 8 ? 0 : kind < 90 ? 1 + gen.nextInt(60) : 60 + gen.nextInt(300);
+            if (gen.nextInt(1000) < 2) len = 100_000 + gen.nextInt(5000); // beyond the single-segment target
             List<Integer> s = new ArrayList<>(len);
             for (int j = 0; j < len; j++) s.add(1000 + gen.nextInt(20000));
             lines.add(s);
