@@ -7,6 +7,7 @@ import it.unimi.dsi.fastutil.ints.IntArrayList;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.DoubleSupplier;
 
 /**
  * Packs tokenized sentences into pre-training rows the way ELECTRA's
@@ -46,8 +47,7 @@ final class ExampleBuilder {
     private final int maxLength;
     private final int clsId, sepId;
     private final RowSink sink;
-    private final RngKey key;
-    private long draws;
+    private final DoubleSupplier random;
 
     private final List<int[]> sentences = new ArrayList<>(); // kept ids, at most maxLength each
     private final IntArrayList lengths = new IntArrayList();  // full token counts
@@ -57,12 +57,17 @@ final class ExampleBuilder {
     private final IntArrayList first = new IntArrayList(), second = new IntArrayList();
 
     ExampleBuilder(int maxLength, int clsId, int sepId, long seed, RowSink sink) {
+        this(maxLength, clsId, sepId, philoxUniforms(seed), sink);
+    }
+
+    /** With the uniform draws supplied by the caller (tests replay one sequence into two builders). */
+    ExampleBuilder(int maxLength, int clsId, int sepId, DoubleSupplier random, RowSink sink) {
         if (maxLength < 5) throw new IllegalArgumentException("max length must be at least 5, got " + maxLength);
         this.maxLength = maxLength;
         this.clsId = clsId;
         this.sepId = sepId;
         this.sink = sink;
-        this.key = new RngKey(seed, 0, PURPOSE_EXAMPLES);
+        this.random = random;
         this.targetLength = maxLength;
         this.row = new int[maxLength];
     }
@@ -81,14 +86,14 @@ final class ExampleBuilder {
     }
 
     private void createExample() throws IOException {
-        long firstTarget = random() < 0.1 ? SINGLE_SEGMENT_TARGET : (targetLength - 3) / 2;
+        long firstTarget = random.getAsDouble() < 0.1 ? SINGLE_SEGMENT_TARGET : (targetLength - 3) / 2;
         first.clear();
         second.clear();
         long lenFirst = 0, lenSecond = 0; // full lengths, before trimming
         for (int i = 0; i < sentences.size(); i++) {
             int len = lengths.getInt(i);
             boolean toFirst = lenFirst == 0 || lenFirst + len < firstTarget
-                    || (lenSecond == 0 && lenFirst < firstTarget && random() < 0.5);
+                    || (lenSecond == 0 && lenFirst < firstTarget && random.getAsDouble() < 0.5);
             if (toFirst) {
                 append(first, sentences.get(i));
                 lenFirst += len;
@@ -102,7 +107,7 @@ final class ExampleBuilder {
         sentences.clear();
         lengths.clear();
         currentLength = 0;
-        targetLength = random() < 0.05 ? 5 + (int) (random() * (maxLength - 4)) : maxLength;
+        targetLength = random.getAsDouble() < 0.05 ? 5 + (int) (random.getAsDouble() * (maxLength - 4)) : maxLength;
         writeRow(a, b);
     }
 
@@ -129,10 +134,14 @@ final class ExampleBuilder {
         sink.row(row, length, b > 0 ? startB : length);
     }
 
-    /** The next uniform double in [0, 1) of this builder's stream (53 random bits). */
-    private double random() {
-        long hi = Philox.bits(key, draws++) & 0xFFFFFFFFL;
-        long lo = Philox.bits(key, draws++) & 0xFFFFFFFFL;
-        return ((hi << 21) ^ (lo >>> 11)) * 0x1.0p-53;
+    /** Uniform doubles in [0, 1) (53 random bits each) from the Philox stream of {@code seed}. */
+    static DoubleSupplier philoxUniforms(long seed) {
+        RngKey key = new RngKey(seed, 0, PURPOSE_EXAMPLES);
+        long[] draws = {0};
+        return () -> {
+            long hi = Philox.bits(key, draws[0]++) & 0xFFFFFFFFL;
+            long lo = Philox.bits(key, draws[0]++) & 0xFFFFFFFFL;
+            return ((hi << 21) ^ (lo >>> 11)) * 0x1.0p-53;
+        };
     }
 }

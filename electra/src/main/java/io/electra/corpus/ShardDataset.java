@@ -26,11 +26,11 @@ public final class ShardDataset implements AutoCloseable {
     private final long[] shardStart;         // first row of each shard, plus the total at the end
     private final MappedByteBuffer[][] windows;
 
-    private ShardDataset(Path dir, ShardIndex index) throws IOException {
+    private ShardDataset(Path dir, ShardIndex index, long windowBytes) throws IOException {
         this.index = index;
         this.maxLength = index.maxLength();
         this.rowBytes = ShardFormat.rowBytes(maxLength);
-        this.windowRows = Math.max(1, WINDOW_BYTES / rowBytes);
+        this.windowRows = Math.max(1, windowBytes / rowBytes);
         int shards = index.shards().size();
         shardStart = new long[shards + 1];
         windows = new MappedByteBuffer[shards][];
@@ -65,12 +65,17 @@ public final class ShardDataset implements AutoCloseable {
      * {@link Vocab#sha256()}): ids from another vocabulary would silently mean other words.
      */
     public static ShardDataset open(Path dir, Vocab vocab) throws IOException {
+        return open(dir, vocab, WINDOW_BYTES);
+    }
+
+    /** With windows of {@code windowBytes} (tests use small ones to cross window edges). */
+    static ShardDataset open(Path dir, Vocab vocab, long windowBytes) throws IOException {
         ShardIndex index = ShardIndex.read(dir);
         if (!index.vocabSha256().equals(vocab.sha256())) {
             throw new IllegalArgumentException("dataset " + dir + " was prepared with vocab sha256 " + index.vocabSha256()
                     + ", but the vocab in use (" + vocab.source() + ") has " + vocab.sha256());
         }
-        return new ShardDataset(dir, index);
+        return new ShardDataset(dir, index, windowBytes);
     }
 
     /** The hash a dataset's index records for {@code vocab}: {@link Vocab#sha256()}. */
