@@ -14,7 +14,6 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -60,7 +59,6 @@ public final class DemoCommand implements Callable<Integer> {
             new CorpusPreparer(new CorpusPreparer.Config(slice, vocabFile, shards, 128, 1, true,
                     Runtime.getRuntime().availableProcessors(), 4096, true), System.err::println).run();
         }
-        Files.copy(vocabFile, shards.resolve("vocab.txt"), StandardCopyOption.REPLACE_EXISTING);
 
         Path run = out.resolve("pretrain");
         TrainingResult r = new ElectraTrainer(ElectraTrainer.options().preset("tiny").data(shards).output(run)

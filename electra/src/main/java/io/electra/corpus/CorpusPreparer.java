@@ -139,6 +139,11 @@ public final class CorpusPreparer {
                 config.lowerCase(), config.maxLength(), config.rowsPerShard(), writer.rows(), writer.tokens(),
                 assembler.corpusTokens, config.seed(), assembler.documents, assembler.lines, replaced,
                 shards, sources, skipped);
+        // the dataset carries its vocabulary, so pre-training needs only the folder (written before the index)
+        java.nio.file.Path vocabCopy = config.out().resolve("vocab.txt" + ShardFormat.TMP_SUFFIX);
+        Files.copy(config.vocab(), vocabCopy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.move(vocabCopy, config.out().resolve("vocab.txt"), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         index.write(config.out());
         return index;
     }

@@ -15,7 +15,7 @@ final class ShardFormat {
     }
 
     static boolean isOurs(String fileName) {
-        return fileName.equals(INDEX) || fileName.endsWith(TMP_SUFFIX) || fileName.matches("shard-\\d{5,}\\.bin");
+        return fileName.equals(INDEX) || fileName.equals("vocab.txt") || fileName.endsWith(TMP_SUFFIX) || fileName.matches("shard-\\d{5,}\\.bin");
     }
 
     /** Bytes per row: {@code maxLength} uint16 ids, then the uint16 start of segment B. */
