@@ -100,9 +100,9 @@ final class AttentionCpu {
                 Arrays.fill(vs, td, 2 * td, 0);
                 for (int i = 0; i < seq; i++) {
                     int row = i * seq, qi = i * dim;
-                    double[] keep = rowBuf; // keep[seq + j]; rowBuf[j] becomes dP_ij
-                    if (dropoutP > 0) DropoutCpu.keepScale(key, ((long) bh * seq + i) * seq, keep, seq, seq, dropoutP);
-                    else Arrays.fill(keep, seq, 2 * seq, 1);
+                    // rowBuf[seq + j] = keep_ij / (1 - p); rowBuf[j] becomes dP_ij
+                    if (dropoutP > 0) DropoutCpu.keepScale(key, ((long) bh * seq + i) * seq, rowBuf, seq, seq, dropoutP);
+                    else Arrays.fill(rowBuf, seq, 2 * seq, 1);
                     // dPd_ij = dOut_i . v_j, as axpys over j along the rows of vT
                     Arrays.fill(rowBuf, 0, seq, 0);
                     for (int d = 0; d < dim; d++) {
@@ -111,13 +111,13 @@ final class AttentionCpu {
                     }
                     double dot = 0; // sum_j dP_ij P_ij
                     for (int j = 0; j < seq; j++) {
-                        rowBuf[j] *= keep[seq + j];
+                        rowBuf[j] *= rowBuf[seq + j];
                         dot += rowBuf[j] * probs[row + j];
                     }
                     for (int j = 0; j < seq; j++) {
                         double pij = probs[row + j];
                         if (pij == 0) continue; // padding: nothing flows through it
-                        double pd = pij * keep[seq + j], ds = pij * (rowBuf[j] - dot) * scale;
+                        double pd = pij * rowBuf[seq + j], ds = pij * (rowBuf[j] - dot) * scale;
                         int kj = j * dim;
                         for (int d = 0; d < dim; d++) {
                             vs[td + kj + d] += pd * gs[qi + d];

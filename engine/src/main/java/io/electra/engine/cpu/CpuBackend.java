@@ -6,6 +6,7 @@ import io.electra.engine.MemoryStats;
 import io.electra.engine.RngKey;
 import io.electra.engine.Tensor;
 
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.Map;
 
@@ -36,10 +37,12 @@ public final class CpuBackend implements Backend {
     private final LossCpu loss;
     private final OptimizerCpu optimizer;
 
+    /** A backend on {@code electra.cpu.threads} threads, by default one per available processor. */
     public CpuBackend() {
         this(Integer.getInteger("electra.cpu.threads", Runtime.getRuntime().availableProcessors()));
     }
 
+    /** A backend whose kernels run on {@code threads} threads (1 = everything on the caller). */
     public CpuBackend(int threads) {
         parallel = new Parallel(threads);
         elementwise = new ElementwiseCpu(parallel);
@@ -56,6 +59,7 @@ public final class CpuBackend implements Backend {
         optimizer = new OptimizerCpu(elementwise);
     }
 
+    /** The size of this backend's thread pool, counting the calling thread. */
     public int threads() {
         return parallel.threads();
     }
@@ -93,7 +97,7 @@ public final class CpuBackend implements Backend {
         if (dtype == null || shape == null) throw new IllegalArgumentException(op + ": null dtype or shape");
         long n = Tensor.sizeOf(shape);
         if (n > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException(op + ": " + dtype + java.util.Arrays.toString(shape)
+            throw new IllegalArgumentException(op + ": " + dtype + Arrays.toString(shape)
                     + " has " + n + " elements, more than one Java array holds");
         }
         return (int) n;

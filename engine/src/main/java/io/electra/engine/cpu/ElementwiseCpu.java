@@ -2,6 +2,8 @@ package io.electra.engine.cpu;
 
 import io.electra.engine.Tensor;
 
+import java.util.Arrays;
+
 /**
  * Elementwise kernels and whole-tensor reductions: bias add, add, accumulate, scale, sum. Work is cut
  * into fixed chunks of {@value #CHUNK} elements; reductions sum each chunk in double and then the
@@ -35,7 +37,7 @@ final class ElementwiseCpu {
         parallel.parallelFor(cols, rows, (c0, c1) -> {
             int w = c1 - c0;
             double[] sum = Scratch.get(0, w), x = Scratch.get(1, w);
-            java.util.Arrays.fill(sum, 0, w, 0);
+            Arrays.fill(sum, 0, w, 0);
             for (int r = 0; r < rows; r++) {
                 Elements.load(dOut, (long) r * cols + c0, x, 0, w);
                 for (int c = 0; c < w; c++) sum[c] += x[c];
@@ -85,7 +87,7 @@ final class ElementwiseCpu {
         double g = alpha * Elements.get(dOut, 0);
         chunked(dIn.size(), (from, n) -> {
             double[] x = Scratch.get(0, n);
-            java.util.Arrays.fill(x, 0, n, g);
+            Arrays.fill(x, 0, n, g);
             Elements.addTo(dIn, from, x, 0, n);
         });
     }

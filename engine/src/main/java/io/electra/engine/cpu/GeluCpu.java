@@ -27,15 +27,12 @@ final class GeluCpu {
     /** dIn += dOut * (Phi(x) + x phi(x)). */
     void backward(Tensor dIn, Tensor dOut, Tensor in) {
         elementwise.chunked(in.size(), (from, n) -> {
-            double[] x = Scratch.get(0, n), g = Scratch.get(1, n);
+            double[] x = Scratch.get(0, n), g = Scratch.get(1, n), pdf = Scratch.get(2, n);
             Elements.load(in, from, x, 0, n);
             Elements.load(dOut, from, g, 0, n);
-            for (int i = 0; i < n; i++) {
-                double v = x[i];
-                double cdf = 0.5 * (1 + Erf.erf(v * INV_SQRT2));
-                double pdf = INV_SQRT_2PI * Math.exp(-0.5 * v * v);
-                g[i] *= cdf + v * pdf;
-            }
+            for (int i = 0; i < n; i++) pdf[i] = -0.5 * x[i] * x[i];
+            Exp.expShifted(pdf, 0, n, 0); // vectorised exp: pdf = exp(-x^2/2)
+            for (int i = 0; i < n; i++) g[i] *= 0.5 * (1 + Erf.erf(x[i] * INV_SQRT2)) + x[i] * INV_SQRT_2PI * pdf[i];
             Elements.addTo(dIn, from, g, 0, n);
         });
     }

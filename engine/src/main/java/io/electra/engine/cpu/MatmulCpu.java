@@ -2,6 +2,8 @@ package io.electra.engine.cpu;
 
 import io.electra.engine.Tensor;
 
+import java.util.Arrays;
+
 /**
  * out (=|+=) alpha * op(a) @ op(b), 2-D or batched over axis 0. F32 goes to the cache-blocked
  * kernel ({@link MatmulF32}); F64, used only for gradient checks, takes the plain loop below.
@@ -40,7 +42,7 @@ final class MatmulCpu {
         parallel.parallelFor(m, 2L * n * k, (i0, i1) -> {
             double[] row = Scratch.get(0, n);
             for (int i = i0; i < i1; i++) {
-                java.util.Arrays.fill(row, 0, n, 0);
+                Arrays.fill(row, 0, n, 0);
                 for (int p = 0; p < k; p++) {
                     double aip = transA ? a[ao + p * m + i] : a[ao + i * k + p];
                     if (transB) for (int j = 0; j < n; j++) row[j] += aip * b[bo + j * k + p];

@@ -4,6 +4,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.util.Arrays;
+
 /**
  * Single-precision C[M,N] (=|+=) alpha * op(A)[M,K] op(B)[K,N] on raw arrays, cache-blocked in
  * the manner of Goto and van de Geijn ("Anatomy of high-performance matrix multiplication", ACM
@@ -43,7 +45,7 @@ final class MatmulF32 {
                   int m, int n, int k, float alpha, boolean accumulate) {
         if (m == 0 || n == 0) return;
         if (k == 0) {
-            if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, co + i * n, co + (i + 1) * n, 0f);
+            if (!accumulate) for (int i = 0; i < m; i++) Arrays.fill(c, co + i * n, co + (i + 1) * n, 0f);
             return;
         }
         for (int jc = 0; jc < n; jc += NC) {
@@ -164,7 +166,7 @@ final class MatmulF32 {
     /** The scalar twin of {@link #kernelVector}: same panels, same order of additions per element. */
     private static void kernelScalar(float[] ap, int aOff, float[] bp, int bOff, int kc, float[] acc, float[] c,
                                      int cOff, int ldc, int mr, int nr, float alpha, boolean add) {
-        java.util.Arrays.fill(acc, 0f);
+        Arrays.fill(acc, 0f);
         for (int p = 0; p < kc; p++) {
             int bi = bOff + p * NR, ai = aOff + p * MR;
             for (int r = 0; r < MR; r++) {

@@ -13,13 +13,13 @@ import java.util.concurrent.ExecutionException;
  * contiguous chunks; the calling thread runs one chunk itself. Loops started from inside a pool
  * thread run serially, so nesting can never deadlock the pool.
  */
-public final class Parallel implements AutoCloseable {
+final class Parallel implements AutoCloseable {
     /** Below this many estimated operations a loop is not worth handing to other threads. */
     static final long MIN_PARALLEL_WORK = 1L << 15;
 
     /** The work of items {@code [from, to)}. */
     @FunctionalInterface
-    public interface Range {
+    interface Range {
         void run(int from, int to);
     }
 
@@ -27,18 +27,18 @@ public final class Parallel implements AutoCloseable {
     private final ExecutorService pool; // null when threads == 1
     private final ThreadLocal<Boolean> insidePool = ThreadLocal.withInitial(() -> false);
 
-    public Parallel(int threads) {
+    Parallel(int threads) {
         if (threads < 1) throw new IllegalArgumentException("thread count must be >= 1, got " + threads);
         this.threads = threads;
         this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads - 1, daemonThreads());
     }
 
-    public int threads() {
+    int threads() {
         return threads;
     }
 
     /** Runs {@code body} over {@code [0, n)} in parallel chunks, whatever the work per item. */
-    public void parallelFor(int n, Range body) {
+    void parallelFor(int n, Range body) {
         parallelFor(n, Long.MAX_VALUE / Math.max(1, n), body);
     }
 
@@ -46,7 +46,7 @@ public final class Parallel implements AutoCloseable {
      * Runs {@code body} over {@code [0, n)}; serially when {@code n * costPerItem} (a rough count of
      * operations) is too small to pay for the hand-off.
      */
-    public void parallelFor(int n, long costPerItem, Range body) {
+    void parallelFor(int n, long costPerItem, Range body) {
         if (n <= 0) return;
         long work = costPerItem >= Long.MAX_VALUE / Math.max(1, n) ? Long.MAX_VALUE : n * costPerItem;
         if (pool == null || n == 1 || work < MIN_PARALLEL_WORK || insidePool.get()) {

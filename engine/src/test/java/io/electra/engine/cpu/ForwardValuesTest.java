@@ -82,6 +82,19 @@ class ForwardValuesTest {
         check("gelu", d, out, 0, 0.8413447460685429, -0.15865525393145705, 1.9544997361036416);
     }
 
+    @org.junit.jupiter.api.Test
+    void geluOfALongRowMatchesTheScalarDefinitionElementByElement() {
+        // Long enough for the vector path; the scalar formula with the scalar erf is the reference.
+        int n = 1003;
+        double[] x = new double[n];
+        for (int i = 0; i < n; i++) x[i] = -9 + 18.0 * i / n;
+        Tensor in = t(DType.F64, s(n), x), out = cpu.allocate(DType.F64, n);
+        cpu.geluForward(out, in);
+        double[] expected = new double[n];
+        for (int i = 0; i < n; i++) expected[i] = 0.5 * x[i] * (1 + Erf.erf(x[i] / Math.sqrt(2)));
+        assertClose("gelu long row", expected, cpu.downloadDouble(out), 1e-15, 1e-15);
+    }
+
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F32", "F64"})
     void layerNormNormalisesEachRow(DType d) {
