@@ -1,19 +1,11 @@
 package io.electra.pretrain;
 
-import io.electra.corpus.CorpusPreparer;
-import io.electra.engine.testing.SharedData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
-import java.io.BufferedWriter;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.zip.GZIPInputStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,7 +15,7 @@ class EmbeddedApiTest {
 
     @Test
     void readmeExampleRunsAndCancellationLeavesAResumableCheckpoint(@TempDir Path tmp) throws Exception {
-        Path shards = prepareSlice(tmp);
+        Path shards = TestShards.prepare(tmp, 400, 64);
         Path out = tmp.resolve("run");
         List<StepMetrics> seen = new CopyOnWriteArrayList<>();
 
@@ -58,22 +50,5 @@ class EmbeddedApiTest {
                 .device("cpu").steps(stoppedAt + 2).batch(4).logEvery(1).validateEvery(0).resume(true).options(), null)
                 .log(new java.io.PrintStream(java.io.OutputStream.nullOutputStream())).run();
         assertEquals(stoppedAt + 2, resumed.step());
-    }
-
-    /** Prepares shards from the first paragraphs of the shared validation text. */
-    static Path prepareSlice(Path tmp) throws Exception {
-        Path text = tmp.resolve("slice.txt");
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(new GZIPInputStream(
-                Files.newInputStream(SharedData.path("data/corpus/gutenberg-en/valid.txt.gz"))), StandardCharsets.UTF_8));
-             BufferedWriter w = Files.newBufferedWriter(text)) {
-            for (int i = 0; i < 400; i++) {
-                w.write(r.readLine());
-                w.newLine();
-            }
-        }
-        Path shards = tmp.resolve("shards");
-        new CorpusPreparer(new CorpusPreparer.Config(List.of(text), SharedData.path("data/vocab/bert-base-uncased-vocab.txt"),
-                shards, 64, 1, true, 2, 1000, false), msg -> { }).run();
-        return shards;
     }
 }

@@ -1,0 +1,107 @@
+package io.electra.cli;
+
+import io.electra.engine.testing.SharedData;
+import io.electra.pretrain.Devices;
+import io.electra.pretrain.TestShards;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The pre-training commands end to end: pretrain, continue from HF folders, detect, and their errors. */
+class PretrainCommandsTest {
+    @TempDir
+    static Path tmp;
+    static Path shards, run;
+
+    @BeforeAll
+    static void pretrainTwoSteps() throws Exception {
+        shards = TestShards.prepare(tmp, 300, 64);
+        run = tmp.resolve("run");
+        Result r = exec("pretrain", "--data", shards.toString(), "--preset", "tiny", "--out", run.toString(), "--steps", "2",
+                "--batch", "4", "--device", "cpu", "--log-every", "1", "--validate-every", "0");
+        assertEquals(0, r.code, r.err);
+    }
+
+    @Test
+    void continuesPreTrainingFromHuggingFaceFolders() {
+        Path ckpt = run.resolve("checkpoints/checkpoint-000000002");
+        Result r = exec("pretrain", "--data", shards.toString(), "--preset", "tiny", "--out", tmp.resolve("adapted").toString(),
+                "--steps", "1", "--batch", "4", "--device", "cpu", "--validate-every", "0",
+                "--init-from", ckpt.resolve("generator") + "," + ckpt.resolve("discriminator"));
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.err.contains("finished at step 1"), r.err);
+    }
+
+    @Test
+    void initFromAModelWithASmallerVocabIsAClearError() {
+        Path fixture = SharedData.path("fixtures/hf-electra/tiny");
+        Result r = exec("pretrain", "--data", shards.toString(), "--preset", "tiny", "--out", tmp.resolve("bad").toString(),
+                "--steps", "1", "--device", "cpu",
+                "--init-from", fixture.resolve("generator") + "," + fixture.resolve("discriminator"));
+        assertEquals(1, r.code);
+        assertTrue(r.err.contains("vocab of 30522 tokens") && r.err.contains("vocab_size 1000"), r.err);
+    }
+
+    @Test
+    void shardsFromAnotherVocabAreRefused() {
+        Result r = exec("pretrain", "--data", shards.toString(), "--preset", "tiny", "--out", tmp.resolve("cased").toString(),
+                "--steps", "1", "--device", "cpu", "--vocab", SharedData.path("data/vocab/bert-base-cased-vocab.txt").toString());
+        assertEquals(1, r.code);
+        assertTrue(r.err.contains("vocab sha256"), r.err);
+    }
+
+    @Test
+    void detectPrintsAProbabilityPerToken() {
+        Result r = exec("detect", "--model", run.resolve("checkpoints/checkpoint-000000002").toString(),
+                "--vocab", shards.resolve("vocab.txt").toString(), "--device", "cpu", "the cat sat on the mat");
+        assertEquals(0, r.code, r.err);
+        Matcher m = Pattern.compile("^\\s+(\\S+)\\s+([01]\\.\\d{3})", Pattern.MULTILINE).matcher(r.out);
+        int tokens = 0;
+        while (m.find()) {
+            double p = Double.parseDouble(m.group(2));
+            assertTrue(p >= 0 && p <= 1);
+            tokens++;
+        }
+        assertEquals(8, tokens, "[CLS] the cat sat on the mat [SEP]:\n" + r.out);
+    }
+
+    @Test
+    void askingForCudaWithoutADeviceIsAClearError() {
+        var e = assertThrows(IllegalStateException.class, () -> Devices.select("cuda", new PrintStream(new ByteArrayOutputStream())));
+        assertTrue(e.getMessage().startsWith("--device cuda: "), e.getMessage());
+    }
+
+    record Result(int code, String out, String err) {
+    }
+
+    static Result exec(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream sysOut = new ByteArrayOutputStream(), sysErr = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(sysOut, true));
+        System.setErr(new PrintStream(sysErr, true));
+        int code;
+        try {
+            var cl = ElectraCli.commandLine();
+            cl.setOut(new PrintWriter(out, true));
+            cl.setErr(new PrintWriter(err, true));
+            code = cl.execute(args);
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+        return new Result(code, out + sysOut.toString(), err + sysErr.toString());
+    }
+}
