@@ -319,29 +319,30 @@ public final class WordPieceTokenizer {
             wordSpecial = -1;
         }
 
-        /** Lower-cases (each character alone), NFD-decomposes and drops Mn, into {@link #norm}. */
+        /** Uncased: lower-cases (each character alone), NFD-decomposes and drops Mn, into {@link #norm}. */
         char[] normalised(boolean lowerCase) {
-            CharSequence text;
-            if (lowerCase) {
-                StringBuilder sb = lowered;
-                sb.setLength(0);
-                boolean decomposable = false;
-                for (int j = 0; j < wordLen; ) {
-                    int cp = Character.codePointAt(word, j, wordLen);
-                    j += Character.charCount(cp);
-                    if (cp == CharTables.DOTTED_CAPITAL_I) {
-                        sb.append('i').append('\u0307');
-                        decomposable = true;
-                        continue;
-                    }
-                    int low = CharTables.lower(cp);
-                    if (low >= 0xC0) decomposable = true; // nothing below U+00C0 decomposes
-                    sb.appendCodePoint(low);
-                }
-                text = decomposable ? Normalizer.normalize(sb, Normalizer.Form.NFD) : sb;
-            } else {
-                text = java.nio.CharBuffer.wrap(word, 0, wordLen);
+            if (!lowerCase) { // cased: no lower-casing, no accent stripping
+                if (norm.length < wordLen) norm = new char[Math.max(wordLen, norm.length * 2)];
+                System.arraycopy(word, 0, norm, 0, wordLen);
+                normLen = wordLen;
+                return norm;
             }
+            StringBuilder sb = lowered;
+            sb.setLength(0);
+            boolean decomposable = false;
+            for (int j = 0; j < wordLen; ) {
+                int cp = Character.codePointAt(word, j, wordLen);
+                j += Character.charCount(cp);
+                if (cp == CharTables.DOTTED_CAPITAL_I) {
+                    sb.append('i').append('\u0307');
+                    decomposable = true;
+                    continue;
+                }
+                int low = CharTables.lower(cp);
+                if (low >= 0xC0) decomposable = true; // nothing below U+00C0 decomposes
+                sb.appendCodePoint(low);
+            }
+            CharSequence text = decomposable ? Normalizer.normalize(sb, Normalizer.Form.NFD) : sb;
             int n = text.length();
             if (norm.length < n) norm = new char[Math.max(n, norm.length * 2)];
             normLen = 0;
@@ -353,7 +354,7 @@ public final class WordPieceTokenizer {
                     cp = Character.toCodePoint(c, text.charAt(j + 1));
                     width = 2;
                 }
-                if (!(lowerCase && CharTables.charClass(cp) == CharTables.MARK)) {
+                if (CharTables.charClass(cp) != CharTables.MARK) {
                     norm[normLen++] = c;
                     if (width == 2) norm[normLen++] = text.charAt(j + 1);
                 }
