@@ -19,10 +19,10 @@ public final class Evaluation {
     }
 
     public static Result run(InferenceOptions o, PrintStream log) throws IOException {
-        GlueRows rows = new GlueTsvReader(o.skipBadRows()).readLabelled(o.task(), o.data());
-        FinetuneData.report(rows, log);
-        if (rows.size() == 0) throw new IOException(o.data() + ": no rows to evaluate");
         try (FinetunedModel m = FinetunedModel.open(o.model(), o.vocab(), o.task(), o.maxLength(), o.batch(), o.device(), log)) {
+            GlueRows rows = new GlueTsvReader(o.skipBadRows()).readLabelled(o.task(), o.data());
+            FinetuneData.report(rows, log);
+            if (rows.size() == 0) throw new IOException(o.data() + ": no rows to evaluate");
             List<EncodedExample> encoded = m.encoder().encodeAll(rows.examples());
             float[][] logits = m.logits(encoded);
             Map<String, Double> metrics = Scoring.metrics(o.task(), logits, encoded);
