@@ -6,6 +6,7 @@ import io.electra.glue.GlueTask;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -87,7 +88,11 @@ public final class FinetuneCommand implements Callable<Integer> {
     public static final class TaskConverter implements ITypeConverter<GlueTask> {
         @Override
         public GlueTask convert(String value) {
-            return GlueTask.fromName(value);
+            try {
+                return GlueTask.fromName(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
         }
     }
 }

@@ -41,6 +41,8 @@ public final class ClassifierFolder {
             for (String name : fresh) init.add(named.get(name));
             FreshWeights.initialise(init, config.initializerRange, seed);
             log.printf("initialised %d new parameter tensors (%s)%n", fresh.size(), String.join(", ", fresh));
+        } else {
+            log.println("continuing from the classifier head saved in " + weights);
         }
         return model;
     }

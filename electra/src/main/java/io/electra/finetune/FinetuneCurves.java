@@ -4,6 +4,7 @@ import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -21,6 +22,7 @@ final class FinetuneCurves {
         c.setYAxisGroupTitle(0, "dev " + metric);
         c.setYAxisGroupTitle(1, "training loss");
         c.getStyler().setMarkerSize(6);
+        c.getStyler().setYAxisGroupPosition(1, Styler.YAxisPosition.Right);
         double[] x = new double[epochs.size()], score = new double[epochs.size()], loss = new double[epochs.size()];
         for (int i = 0; i < x.length; i++) {
             x[i] = epochs.get(i).epoch();
