@@ -14,6 +14,7 @@ public final class Devices {
     private Devices() {
     }
 
+    /** The backend for {@code cpu}, {@code cuda} or {@code auto} (null means auto); says which on {@code log}. */
     public static Backend open(String device, PrintStream log) {
         String d = device == null ? "auto" : device.strip().toLowerCase(Locale.ROOT);
         Backend b = switch (d) {

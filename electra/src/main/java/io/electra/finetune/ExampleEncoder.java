@@ -31,11 +31,13 @@ public final class ExampleEncoder {
         return maxLength;
     }
 
+    /** {@code [CLS] A [SEP] (B [SEP])} of one row, cut to the max length, with its label or score. */
     public EncodedExample encode(GlueExample e) {
         Encoding enc = tokenizer.encode(e.textA(), e.textB(), maxLength);
         return new EncodedExample(enc.ids(), enc.typeIds(), e.labelIndex(), e.score());
     }
 
+    /** {@link #encode} of every row, in order. */
     public List<EncodedExample> encodeAll(List<GlueExample> rows) {
         return rows.stream().map(this::encode).toList();
     }

@@ -21,6 +21,7 @@ public record FinetuneJob(FinetuneOptions options, ModelLocation location, Elect
         return options.task();
     }
 
+    /** Resolves the model and vocabulary, checks they fit, fixes the recipe, and reads and tokenizes the data. */
     public static FinetuneJob prepare(FinetuneOptions o, PrintStream log) throws IOException {
         ModelLocation location = ModelLocation.resolve(o.model(), o.vocab());
         ElectraConfig config = HfFolder.readConfig(location.weights());

@@ -42,6 +42,7 @@ public record FinetuneOptions(GlueTask task, Path model, Path data, Path out, Pa
         seeds = List.copyOf(seeds);
     }
 
+    /** Options with the recipe's defaults for everything but the four required ones. */
     public static Builder builder(GlueTask task, Path model, Path data, Path out) {
         return new Builder(task, model, data, out);
     }

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -36,6 +37,7 @@ public final class FinetuneRun {
         this.log = log;
     }
 
+    /** Trains with {@code seed} and writes the run's outputs into {@code dir}. */
     public RunResult run(long seed, Path dir) throws IOException {
         Files.createDirectories(dir);
         long start = System.nanoTime();
@@ -58,24 +60,18 @@ public final class FinetuneRun {
                     long t0 = System.nanoTime();
                     double loss = trainEpoch(model, tape, ops, optimizer, schedule, seed, epoch);
                     double seconds = (System.nanoTime() - t0) / 1e9;
-                    List<float[][]> logits = new ArrayList<>();
-                    Map<String, Map<String, Double>> dev = new LinkedHashMap<>();
-                    for (DevSet d : job.data().dev()) {
-                        float[][] l = predictor.logits(model, d.encoded());
-                        logits.add(l);
-                        dev.put(d.split().name(), Scoring.metrics(task, l, d.encoded()));
-                    }
-                    double score = Metrics.selection(task, dev.values().iterator().next());
-                    epochs.add(new EpochRecord(epoch, loss, dev, score, seconds, train.size() / seconds,
+                    DevScores scores = evaluate(predictor, model);
+                    double score = Metrics.selection(task, scores.metrics().values().iterator().next());
+                    epochs.add(new EpochRecord(epoch, loss, scores.metrics(), score, seconds, train.size() / seconds,
                             schedule.lr(Math.max(0, optimizer.steps() - 1))));
                     boolean better = bestEpoch == 0 || score > epochs.get(bestEpoch - 1).score();
-                    log.printf("epoch %d/%d  loss %.4f  dev %s  %.1f s (%.0f ex/s)%s%n", epoch, recipe.epochs(), loss, dev,
-                            seconds, train.size() / seconds, better ? "  best so far" : "");
+                    log.printf("epoch %d/%d  loss %.4f  dev %s  %.1f s (%.0f ex/s)%s%n", epoch, recipe.epochs(), loss,
+                            scores.describe(), seconds, train.size() / seconds, better ? "  best so far" : "");
                     if (better) {
                         bestEpoch = epoch;
-                        bestLogits = logits;
+                        bestLogits = scores.logits();
                         ClassifierFolder.save(model, task, job.location().vocab(), job.tokenizer(), dir.resolve(BEST));
-                        DevPredictions.write(dir, task, job.data().dev(), logits);
+                        DevPredictions.write(dir, task, job.data().dev(), scores.logits());
                     }
                     double elapsed = (System.nanoTime() - start) / 1e9;
                     RunReport.write(dir, config, seed, epochs, bestEpoch, elapsed, epoch == recipe.epochs());
@@ -87,6 +83,27 @@ public final class FinetuneRun {
             return new RunResult(seed, bestEpoch, best.score(), best.dev(), List.copyOf(epochs), dir.resolve(BEST),
                     bestLogits, (System.nanoTime() - start) / 1e9);
         }
+    }
+
+    /** Logits and metrics of every dev split, in the task's split order. */
+    private record DevScores(List<float[][]> logits, Map<String, Map<String, Double>> metrics) {
+        String describe() {
+            StringBuilder sb = new StringBuilder();
+            metrics.forEach((split, m) -> m.forEach((k, v) -> sb.append(sb.isEmpty() ? "" : ", ")
+                    .append(metrics.size() > 1 ? split + " " : "").append(k).append(String.format(Locale.ROOT, " %.4f", v))));
+            return sb.toString();
+        }
+    }
+
+    private DevScores evaluate(Predictor predictor, ElectraClassifier model) {
+        List<float[][]> logits = new ArrayList<>();
+        Map<String, Map<String, Double>> metrics = new LinkedHashMap<>();
+        for (DevSet d : job.data().dev()) {
+            float[][] l = predictor.logits(model, d.encoded());
+            logits.add(l);
+            metrics.put(d.split().name(), Scoring.metrics(job.task(), l, d.encoded()));
+        }
+        return new DevScores(List.copyOf(logits), metrics);
     }
 
     /** One pass over the training examples in a fresh order; returns the mean loss per example. */

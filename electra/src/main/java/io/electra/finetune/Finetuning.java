@@ -15,6 +15,7 @@ public final class Finetuning {
     private Finetuning() {
     }
 
+    /** One result per seed, in the order of {@link FinetuneOptions#seeds()}. */
     public static List<RunResult> run(FinetuneOptions options, PrintStream log) throws IOException {
         FinetuneJob job = FinetuneJob.prepare(options, log);
         FinetuneRun runner = new FinetuneRun(job, log);

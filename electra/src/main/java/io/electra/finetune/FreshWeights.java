@@ -15,6 +15,7 @@ public final class FreshWeights {
     private FreshWeights() {
     }
 
+    /** Initialises each parameter by its full HF name (see the class comment). */
     public static void initialise(Collection<Parameter> params, double std, long seed) {
         for (Parameter p : params) {
             String name = p.name();
