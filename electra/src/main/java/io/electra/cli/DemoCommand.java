@@ -3,7 +3,7 @@ package io.electra.cli;
 import io.electra.corpus.CorpusPreparer;
 import io.electra.engine.Backend;
 import io.electra.model.ReplacedTokenDetector;
-import io.electra.pretrain.Devices;
+import io.electra.device.Devices;
 import io.electra.pretrain.ElectraTrainer;
 import io.electra.pretrain.TrainingResult;
 import io.electra.tokenizer.Vocab;

@@ -2,7 +2,7 @@ package io.electra.cli;
 
 import io.electra.engine.Backend;
 import io.electra.model.ReplacedTokenDetector;
-import io.electra.pretrain.Devices;
+import io.electra.device.Devices;
 import io.electra.tokenizer.Vocab;
 import io.electra.tokenizer.WordPieceTokenizer;
 import picocli.CommandLine.Command;

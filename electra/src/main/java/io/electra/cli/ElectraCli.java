@@ -16,6 +16,7 @@ import java.nio.file.NoSuchFileException;
 @Command(name = "electra", mixinStandardHelpOptions = true, version = "electra 0.1.0",
         description = "ELECTRA pre-training and fine-tuning for the JVM.",
         subcommands = {TokenizeCommand.class, PrepareCommand.class, PretrainCommand.class, ForwardCommand.class,
+                FinetuneCommand.class, EvaluateCommand.class, PredictCommand.class,
                 DetectCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
 public final class ElectraCli implements Runnable {
     @Spec

@@ -12,7 +12,7 @@ import io.electra.engine.nn.Parameter;
 import io.electra.model.ElectraInputs;
 import io.electra.model.ElectraPretraining;
 import io.electra.model.Masking;
-import io.electra.pretrain.Devices;
+import io.electra.device.Devices;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

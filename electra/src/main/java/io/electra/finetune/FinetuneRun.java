@@ -1,5 +1,6 @@
 package io.electra.finetune;
 
+import io.electra.device.Devices;
 import io.electra.engine.Backend;
 import io.electra.engine.autograd.Ops;
 import io.electra.engine.autograd.Tape;
@@ -44,7 +45,7 @@ public final class FinetuneRun {
         GlueTask task = job.task();
         Recipe recipe = job.recipe();
         List<EncodedExample> train = job.data().train();
-        try (Backend backend = Devices.open(job.options().device(), log)) {
+        try (Backend backend = Devices.select(job.options().device(), log)) {
             ElectraClassifier model = ClassifierFolder.forTraining(backend, job.location().weights(), job.config(), task,
                     seed, log);
             Tape tape = new Tape(backend);

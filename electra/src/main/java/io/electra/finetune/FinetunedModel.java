@@ -1,5 +1,6 @@
 package io.electra.finetune;
 
+import io.electra.device.Devices;
 import io.electra.engine.Backend;
 import io.electra.engine.autograd.Ops;
 import io.electra.engine.autograd.Tape;
@@ -46,7 +47,7 @@ public final class FinetunedModel implements AutoCloseable {
         TokenizerConfig settings = TokenizerConfig.read(dir);
         int length = maxLength != null ? maxLength
                 : settings.modelMaxLength() != null ? settings.modelMaxLength() : DEFAULT_MAX_LENGTH;
-        Backend backend = Devices.open(device, log);
+        Backend backend = Devices.select(device, log);
         try {
             ElectraClassifier model = ClassifierFolder.forInference(backend, dir, task);
             ClassifierFolder.checkVocab(v, model.config, dir);

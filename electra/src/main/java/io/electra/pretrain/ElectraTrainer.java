@@ -1,5 +1,6 @@
 package io.electra.pretrain;
 
+import io.electra.device.Devices;
 import io.electra.engine.Backend;
 import io.electra.engine.DType;
 import io.electra.engine.RngKey;

@@ -1,7 +1,7 @@
 package io.electra.cli;
 
 import io.electra.engine.testing.SharedData;
-import io.electra.pretrain.Devices;
+import io.electra.device.Devices;
 import io.electra.pretrain.TestShards;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

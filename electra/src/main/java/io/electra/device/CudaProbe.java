@@ -1,4 +1,4 @@
-package io.electra.pretrain;
+package io.electra.device;
 
 import io.electra.engine.Backend;
 import io.electra.kernels.CudaBackend;
