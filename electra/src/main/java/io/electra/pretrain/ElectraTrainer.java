@@ -328,6 +328,10 @@ public final class ElectraTrainer {
         void save(Path dir) throws IOException {
             if (electra != null) electra.saveHf(dir);
             else mlm.saveHf(dir);
+            // like hub folders, each model folder carries its vocabulary (detect and finetune find it there)
+            for (String model : new String[]{"generator", "discriminator", "mlm"}) {
+                if (Files.isDirectory(dir.resolve(model))) writeVocab(data.vocab(), dir.resolve(model).resolve("vocab.txt"));
+            }
         }
 
         void load(Path dir) throws IOException {
@@ -347,6 +351,12 @@ public final class ElectraTrainer {
             else if (s.seed() != opts.seed()) problem = "seed " + s.seed() + ", this run " + opts.seed();
             if (problem != null) throw new IllegalArgumentException("cannot resume from " + dir + ": it was made with " + problem);
         }
+    }
+
+    static void writeVocab(io.electra.tokenizer.Vocab vocab, Path file) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < vocab.size(); i++) sb.append(vocab.token(i)).append('\n');
+        Files.writeString(file, sb);
     }
 
     /** Weights as the official code draws them: truncated normal (std = initializer_range), zero biases, unit LayerNorm. */

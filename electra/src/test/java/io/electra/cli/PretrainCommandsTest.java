@@ -78,6 +78,18 @@ class PretrainCommandsTest {
     }
 
     @Test
+    void finetunesFromOurOwnPreTrainingCheckpoint() throws Exception {
+        Path out = tmp.resolve("sst2");
+        Result r = exec("finetune", "--task", "sst2", "--model", run.resolve("checkpoints/checkpoint-000000002").toString(),
+                "--data", SharedData.path("data/glue/SST-2").toString(), "--out", out.toString(), "--epochs", "1",
+                "--max-train-examples", "64", "--batch", "16", "--max-length", "32", "--device", "cpu", "--no-progress-bar");
+        assertEquals(0, r.code, r.err);
+        assertTrue(java.nio.file.Files.isRegularFile(out.resolve("metrics.json")), "metrics.json written");
+        assertTrue(java.nio.file.Files.isRegularFile(out.resolve("best/model.safetensors")), "best model written");
+        assertTrue(java.nio.file.Files.isRegularFile(out.resolve("best/vocab.txt")), "the vocab travels with the model");
+    }
+
+    @Test
     void askingForCudaWithoutADeviceIsAClearError() {
         var e = assertThrows(IllegalStateException.class, () -> Devices.select("cuda", new PrintStream(new ByteArrayOutputStream())));
         assertTrue(e.getMessage().startsWith("--device cuda: "), e.getMessage());
