@@ -1,0 +1,2 @@
+/** Tokenizer and corpus-preparation benchmarks: ours against HuggingFace tokenizers (Rust, through DJL). */
+package io.electra.bench.tokenizer;
