@@ -14,6 +14,7 @@ import io.electra.kernels.ops.DropoutKernels;
 import io.electra.kernels.ops.ElementwiseKernels;
 import io.electra.kernels.ops.EmbeddingKernels;
 import io.electra.kernels.ops.GemmKernels;
+import io.electra.kernels.ops.GemmTcKernels;
 import io.electra.kernels.ops.HeadsKernels;
 import io.electra.kernels.ops.LayerNormKernels;
 import io.electra.kernels.ops.MseKernels;
@@ -48,6 +49,7 @@ public final class CudaBackend implements Backend {
     private final SoftmaxKernels softmax;
     private final HeadsKernels heads;
     private final GemmKernels gemm;
+    private final GemmTcKernels gemmTc;
     private final DropoutKernels dropout;
     private final AttentionKernels attention;
     private final EmbeddingKernels embedding;
@@ -68,6 +70,7 @@ public final class CudaBackend implements Backend {
         softmax = new SoftmaxKernels(runtime, operands);
         heads = new HeadsKernels(runtime, operands);
         gemm = new GemmKernels(runtime, operands);
+        gemmTc = new GemmTcKernels(runtime, operands);
         dropout = new DropoutKernels(runtime, operands);
         attention = new AttentionKernels(runtime, operands, gemm, softmax, dropout);
         embedding = new EmbeddingKernels(runtime, operands, new SortKernels(runtime));
@@ -224,10 +227,38 @@ public final class CudaBackend implements Backend {
 
     // ---------------------------------------------------------------- linear algebra
 
+    /**
+     * F32 operands run the fp32 SIMT GEMM (the accuracy reference); BF16 operands run the
+     * tensor-core GEMM with fp32 accumulation into an F32 or BF16 out (layouts nn, nt, tn).
+     */
     @Override
     public void matmul(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, boolean accumulate) {
         runtime.bind();
-        gemm.matmul(out, a, transA, b, transB, alpha, accumulate);
+        if (a.dtype() == DType.BF16 || b.dtype() == DType.BF16) gemmTc.matmul(out, a, transA, b, transB, alpha, accumulate);
+        else gemm.matmul(out, a, transA, b, transB, alpha, accumulate);
+    }
+
+    /** out = op(a) @ op(b) + bias[N] in one tensor-core pass (a, b BF16; bias F32; out F32 or BF16). */
+    public void matmulBias(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, Tensor bias) {
+        runtime.bind();
+        gemmTc.matmulBias(out, a, transA, b, transB, bias);
+    }
+
+    /** preActivation = op(a) @ op(b) + bias, out = gelu(preActivation), in one tensor-core pass. */
+    public void matmulBiasGelu(Tensor out, Tensor preActivation, Tensor a, boolean transA, Tensor b, boolean transB, Tensor bias) {
+        runtime.bind();
+        gemmTc.matmulBiasGelu(out, preActivation, a, transA, b, transB, bias);
+    }
+
+    /** out = op(a) @ op(b) + residual in one tensor-core pass (out may be residual). */
+    public void matmulResidual(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, Tensor residual) {
+        runtime.bind();
+        gemmTc.matmulResidual(out, a, transA, b, transB, residual);
+    }
+
+    /** The tensor-core GEMM's launcher, for benchmarks that force a tile. */
+    public GemmTcKernels tensorCoreGemm() {
+        return gemmTc;
     }
 
     @Override
