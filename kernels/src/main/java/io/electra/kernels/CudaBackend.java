@@ -13,6 +13,7 @@ import io.electra.kernels.ops.CrossEntropyKernels;
 import io.electra.kernels.ops.DropoutKernels;
 import io.electra.kernels.ops.ElementwiseKernels;
 import io.electra.kernels.ops.EmbeddingKernels;
+import io.electra.kernels.ops.FlashAttentionKernels;
 import io.electra.kernels.ops.GemmKernels;
 import io.electra.kernels.ops.GemmTcKernels;
 import io.electra.kernels.ops.HeadsKernels;
@@ -33,7 +34,8 @@ import java.util.List;
 /**
  * The engine's Backend on an NVIDIA GPU: our kernels from the committed PTX, launched on one
  * stream through JCuda's driver API. Semantics are the CPU backend's, method for method
- * (forward overwrites, backward accumulates); F32 compute, BF16 storage and conversion, no F64.
+ * (forward overwrites, backward accumulates); F32 everywhere, BF16 also in matmul (tensor cores) and
+ * attention (flash kernels), no F64.
  * Work is queued asynchronously; downloads and {@link #synchronize()} wait for it and report
  * out-of-range device data (ids, indices, targets) that kernels met and skipped.
  *
@@ -52,6 +54,7 @@ public final class CudaBackend implements Backend {
     private final GemmTcKernels gemmTc;
     private final DropoutKernels dropout;
     private final AttentionKernels attention;
+    private final FlashAttentionKernels flash;
     private final EmbeddingKernels embedding;
     private final CrossEntropyKernels crossEntropy;
     private final BceKernels bce;
@@ -73,6 +76,7 @@ public final class CudaBackend implements Backend {
         gemmTc = new GemmTcKernels(runtime, operands);
         dropout = new DropoutKernels(runtime, operands);
         attention = new AttentionKernels(runtime, operands, gemm, softmax, dropout);
+        flash = new FlashAttentionKernels(runtime, operands);
         embedding = new EmbeddingKernels(runtime, operands, new SortKernels(runtime));
         crossEntropy = new CrossEntropyKernels(runtime, operands, reduce);
         bce = new BceKernels(runtime, operands, reduce);
@@ -357,23 +361,34 @@ public final class CudaBackend implements Backend {
         heads.merge(out, in, accumulate);
     }
 
+    /**
+     * Head dims 16, 32 and 64 run flash attention (F32 or BF16) and save the log-sum-exp [B, H, T];
+     * other head dims run the composed F32 path, which saves the probabilities [B, H, T, T].
+     */
     @Override
     public int[] attentionSavedShape(int batch, int heads, int seq, int headDim) {
-        return AttentionKernels.savedShape(batch, heads, seq);
+        return FlashAttentionKernels.supports(headDim) ? FlashAttentionKernels.savedShape(batch, heads, seq)
+                : AttentionKernels.savedShape(batch, heads, seq);
     }
 
     @Override
     public void attentionForward(Tensor out, Tensor saved, Tensor q, Tensor k, Tensor v, Tensor keyMask, float scale,
                                  float dropoutP, RngKey dropoutKey) {
         runtime.bind();
-        attention.forward(out, saved, q, k, v, keyMask, scale, dropoutP, dropoutKey);
+        if (usesFlash(q)) flash.forward(out, saved, q, k, v, keyMask, scale, dropoutP, dropoutKey);
+        else attention.forward(out, saved, q, k, v, keyMask, scale, dropoutP, dropoutKey);
     }
 
     @Override
     public void attentionBackward(Tensor dq, Tensor dk, Tensor dv, Tensor dOut, Tensor q, Tensor k, Tensor v, Tensor keyMask,
                                   Tensor saved, Tensor out, float scale, float dropoutP, RngKey dropoutKey) {
         runtime.bind();
-        attention.backward(dq, dk, dv, dOut, q, k, v, keyMask, saved, scale, dropoutP, dropoutKey);
+        if (usesFlash(q)) flash.backward(dq, dk, dv, dOut, q, k, v, keyMask, saved, out, scale, dropoutP, dropoutKey);
+        else attention.backward(dq, dk, dv, dOut, q, k, v, keyMask, saved, scale, dropoutP, dropoutKey);
+    }
+
+    private static boolean usesFlash(Tensor q) {
+        return q.rank() == 4 && FlashAttentionKernels.supports(q.dim(3));
     }
 
     // ---------------------------------------------------------------- embeddings and row selection

@@ -10,7 +10,7 @@ import java.util.Locale;
  * committed resource {@code /ptx/<family>.ptx}. PtxBuildTest checks this list against the sources.
  */
 public enum Family {
-    ADAMW, BCE, COPY, CROSSENTROPY, DROPOUT, ELEMENTWISE, EMBEDDING, GEMM, GEMM_TC, HEADS, LAYERNORM,
+    ADAMW, BCE, COPY, CROSSENTROPY, DROPOUT, ELEMENTWISE, EMBEDDING, FLASH_ATTENTION, GEMM, GEMM_TC, HEADS, LAYERNORM,
     MSE, REDUCE, SAMPLING, SOFTMAX, SORT;
 
     /** "layernorm". */

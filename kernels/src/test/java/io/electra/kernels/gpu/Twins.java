@@ -44,6 +44,13 @@ public final class Twins implements AutoCloseable {
         return t;
     }
 
+    /** Zero tensors of different dtypes or shapes on the two sides (what attention saves differs). */
+    public Twin pair(DType cpuType, int[] cpuShape, DType gpuType, int[] gpuShape) {
+        Twin t = new Twin(cpu.allocate(cpuType, cpuShape), gpu.allocate(gpuType, gpuShape));
+        owned.add(t.gpu());
+        return t;
+    }
+
     /** Uniform in [lo, hi). */
     public Twin uniform(double lo, double hi, int... shape) {
         float[] data = new float[Math.toIntExact(Tensor.sizeOf(shape))];
