@@ -24,6 +24,7 @@ import io.electra.kernels.ops.ReduceKernels;
 import io.electra.kernels.ops.SamplingKernels;
 import io.electra.kernels.ops.SoftmaxKernels;
 import io.electra.kernels.ops.SortKernels;
+import io.electra.kernels.runtime.CudaGraph;
 import io.electra.kernels.runtime.CudaRuntime;
 import io.electra.kernels.runtime.CudaUnavailableException;
 import io.electra.kernels.runtime.DeviceBlock;
@@ -128,6 +129,21 @@ public final class CudaBackend implements Backend {
     public GpuTimer timer() {
         runtime.bind();
         return runtime.timer();
+    }
+
+    /**
+     * Records {@code step} (a whole training step of backend calls) as a CUDA graph, or says why it
+     * cannot: the caller then runs the step eagerly and prints the reason. Run the step eagerly at
+     * least once first, so every buffer has its final size; the step must not synchronize, upload
+     * or download (CudaGraph lists the rules). Nothing executes during the capture: launch the
+     * graph to run the step.
+     */
+    public StepCapture captureStep(Runnable step) {
+        try {
+            return StepCapture.captured(runtime.capture(step));
+        } catch (CudaGraph.GraphCaptureException e) {
+            return StepCapture.failed(e.getMessage());
+        }
     }
 
     // ---------------------------------------------------------------- memory
