@@ -536,6 +536,20 @@ public final class CudaBackend implements Backend {
         adamw.step(param, grad, m, v, gradScale, hyper, beta1, beta2, eps, weightDecay);
     }
 
+    /** adamwStep, also writing the updated parameter rounded to bf16 into {@code paramBf16} (mixed precision). */
+    public void adamwStep(Tensor param, Tensor paramBf16, Tensor grad, Tensor m, Tensor v, Tensor gradScale, Tensor hyper,
+                          float beta1, float beta2, float eps, float weightDecay) {
+        runtime.bind();
+        adamw.step(param, paramBf16, grad, m, v, gradScale, hyper, beta1, beta2, eps, weightDecay);
+    }
+
+    /** {@link #adamwTable} whose steps also refresh bf16 copies (null entries: parameters without one). */
+    public AdamWKernels.Table adamwTable(List<Tensor> params, List<Tensor> grads, List<Tensor> m, List<Tensor> v, float[] weightDecay,
+                                        List<Tensor> bf16Copies) {
+        runtime.bind();
+        return adamw.table(params, grads, m, v, weightDecay, bf16Copies);
+    }
+
     /** The device table for {@link #adamwStepAll}: build once per parameter set, close when done. */
     public AdamWKernels.Table adamwTable(List<Tensor> params, List<Tensor> grads, List<Tensor> m, List<Tensor> v, float[] weightDecay) {
         runtime.bind();
