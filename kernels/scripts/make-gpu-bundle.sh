@@ -42,6 +42,8 @@ for a in "${extra[@]}"; do
     mvn -q -B $mvn_flags dependency:copy -Dartifact="$a" -DoutputDirectory="$out/lib"
 done
 cp kernels/verified.json "$out/verified.json"
+mkdir -p "$out/scripts"
+cp bench/scripts/gemm_torch.py bench/scripts/attention_torch.py "$out/scripts/"
 git rev-parse --short HEAD > "$out/COMMIT" 2>/dev/null || echo unknown > "$out/COMMIT"
 
 echo "linking the runtime ($modules)..."
@@ -62,7 +64,8 @@ exec jre/bin/java --add-modules jdk.incubator.vector -Xss4m -Xmx8g \
 RUN
 cat > "$out/run-gpu-bench.sh" <<'RUN'
 #!/usr/bin/env bash
-# Kernel bandwidth (CUDA events) and launch overhead (JMH); JSON into ./results.
+# Kernel bandwidth (CUDA events), launch overhead (JMH), tensor-core GEMM and flash attention against
+# PyTorch; JSON into ./results.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
@@ -72,6 +75,21 @@ jre/bin/java --add-modules jdk.incubator.vector -Xmx8g -Delectra.commit="$(cat C
     io.electra.bench.gpu.KernelBandwidthBench "results/kernel-bandwidth-$stamp.json" "$@"
 jre/bin/java --add-modules jdk.incubator.vector -cp "$cp" org.openjdk.jmh.Main io.electra.bench.gpu.LaunchOverheadBench \
     -prof gc -rf json -rff "results/launch-overhead-$stamp.json"
+# Tensor-core GEMM and flash attention, side by side with PyTorch (cuBLAS, SDPA) where python3 has
+# torch with CUDA; without it, ours alone. The Java mains list the shapes so both sides time the same.
+java_run() { jre/bin/java --add-modules jdk.incubator.vector -Xmx8g -Delectra.commit="$(cat COMMIT)" -cp "$cp" "$@"; }
+for bench in gemm attention; do
+    main=io.electra.bench.gpu.$([ $bench = gemm ] && echo GemmBench || echo AttentionBench)
+    java_run "$main" --list-shapes "results/$bench-shapes-$stamp.json"
+    torch_args=()
+    if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+        python3 "scripts/${bench}_torch.py" "results/$bench-shapes-$stamp.json" "results/$bench-torch-$stamp.json"
+        torch_args=(--torch "results/$bench-torch-$stamp.json")
+    else
+        echo "no python3 with CUDA torch here: $bench is measured without the PyTorch comparison"
+    fi
+    java_run "$main" "results/$bench-$stamp.json" "${torch_args[@]}"
+done
 echo "results in $here/results: copy them to bench/results/ in the checkout"
 RUN
 chmod +x "$out/run-gpu-tests.sh" "$out/run-gpu-bench.sh"

@@ -5,14 +5,7 @@
 // cuMemcpyDtoDAsync and cuMemsetD16/D32Async.
 // Shapes: n elements, flat. Both kernels overwrite (=).
 #include "common.cuh"
-
-// bf16 is the high half of an f32; rounding adds 0x7fff plus the lowest kept bit (ties to even).
-__device__ __forceinline__ unsigned short f32_to_bf16_rne(float x) {
-    uint32_t u = __float_as_uint(x);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (unsigned short)((u >> 16) | 0x0040u);  // quiet NaN
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return (unsigned short)(u >> 16);
-}
+#include "bf16.cuh"
 
 extern "C" __global__ void copy_forward_f32_to_bf16(unsigned short* out, const float* in, i64 n) {
     for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {

@@ -13,7 +13,9 @@ import io.electra.kernels.ops.CrossEntropyKernels;
 import io.electra.kernels.ops.DropoutKernels;
 import io.electra.kernels.ops.ElementwiseKernels;
 import io.electra.kernels.ops.EmbeddingKernels;
+import io.electra.kernels.ops.FlashAttentionKernels;
 import io.electra.kernels.ops.GemmKernels;
+import io.electra.kernels.ops.GemmTcKernels;
 import io.electra.kernels.ops.HeadsKernels;
 import io.electra.kernels.ops.LayerNormKernels;
 import io.electra.kernels.ops.MseKernels;
@@ -22,6 +24,7 @@ import io.electra.kernels.ops.ReduceKernels;
 import io.electra.kernels.ops.SamplingKernels;
 import io.electra.kernels.ops.SoftmaxKernels;
 import io.electra.kernels.ops.SortKernels;
+import io.electra.kernels.runtime.CudaGraph;
 import io.electra.kernels.runtime.CudaRuntime;
 import io.electra.kernels.runtime.CudaUnavailableException;
 import io.electra.kernels.runtime.DeviceBlock;
@@ -32,7 +35,8 @@ import java.util.List;
 /**
  * The engine's Backend on an NVIDIA GPU: our kernels from the committed PTX, launched on one
  * stream through JCuda's driver API. Semantics are the CPU backend's, method for method
- * (forward overwrites, backward accumulates); F32 compute, BF16 storage and conversion, no F64.
+ * (forward overwrites, backward accumulates); F32 everywhere, BF16 also in matmul (tensor cores) and
+ * attention (flash kernels), no F64.
  * Work is queued asynchronously; downloads and {@link #synchronize()} wait for it and report
  * out-of-range device data (ids, indices, targets) that kernels met and skipped.
  *
@@ -48,8 +52,10 @@ public final class CudaBackend implements Backend {
     private final SoftmaxKernels softmax;
     private final HeadsKernels heads;
     private final GemmKernels gemm;
+    private final GemmTcKernels gemmTc;
     private final DropoutKernels dropout;
     private final AttentionKernels attention;
+    private final FlashAttentionKernels flash;
     private final EmbeddingKernels embedding;
     private final CrossEntropyKernels crossEntropy;
     private final BceKernels bce;
@@ -68,8 +74,10 @@ public final class CudaBackend implements Backend {
         softmax = new SoftmaxKernels(runtime, operands);
         heads = new HeadsKernels(runtime, operands);
         gemm = new GemmKernels(runtime, operands);
+        gemmTc = new GemmTcKernels(runtime, operands);
         dropout = new DropoutKernels(runtime, operands);
         attention = new AttentionKernels(runtime, operands, gemm, softmax, dropout);
+        flash = new FlashAttentionKernels(runtime, operands);
         embedding = new EmbeddingKernels(runtime, operands, new SortKernels(runtime));
         crossEntropy = new CrossEntropyKernels(runtime, operands, reduce);
         bce = new BceKernels(runtime, operands, reduce);
@@ -121,6 +129,21 @@ public final class CudaBackend implements Backend {
     public GpuTimer timer() {
         runtime.bind();
         return runtime.timer();
+    }
+
+    /**
+     * Records {@code step} (a whole training step of backend calls) as a CUDA graph, or says why it
+     * cannot: the caller then runs the step eagerly and prints the reason. Run the step eagerly at
+     * least once first, so every buffer has its final size; the step must not synchronize, upload
+     * or download (CudaGraph lists the rules). Nothing executes during the capture: launch the
+     * graph to run the step.
+     */
+    public StepCapture captureStep(Runnable step) {
+        try {
+            return StepCapture.captured(runtime.capture(step));
+        } catch (CudaGraph.GraphCaptureException e) {
+            return StepCapture.failed(e.getMessage());
+        }
     }
 
     // ---------------------------------------------------------------- memory
@@ -224,10 +247,38 @@ public final class CudaBackend implements Backend {
 
     // ---------------------------------------------------------------- linear algebra
 
+    /**
+     * F32 operands run the fp32 SIMT GEMM (the accuracy reference); BF16 operands run the
+     * tensor-core GEMM with fp32 accumulation into an F32 or BF16 out (layouts nn, nt, tn).
+     */
     @Override
     public void matmul(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, boolean accumulate) {
         runtime.bind();
-        gemm.matmul(out, a, transA, b, transB, alpha, accumulate);
+        if (a.dtype() == DType.BF16 || b.dtype() == DType.BF16) gemmTc.matmul(out, a, transA, b, transB, alpha, accumulate);
+        else gemm.matmul(out, a, transA, b, transB, alpha, accumulate);
+    }
+
+    /** out = op(a) @ op(b) + bias[N] in one tensor-core pass (a, b BF16; bias F32; out F32 or BF16). */
+    public void matmulBias(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, Tensor bias) {
+        runtime.bind();
+        gemmTc.matmulBias(out, a, transA, b, transB, bias);
+    }
+
+    /** preActivation = op(a) @ op(b) + bias, out = gelu(preActivation), in one tensor-core pass. */
+    public void matmulBiasGelu(Tensor out, Tensor preActivation, Tensor a, boolean transA, Tensor b, boolean transB, Tensor bias) {
+        runtime.bind();
+        gemmTc.matmulBiasGelu(out, preActivation, a, transA, b, transB, bias);
+    }
+
+    /** out = op(a) @ op(b) + residual in one tensor-core pass (out may be residual). */
+    public void matmulResidual(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, Tensor residual) {
+        runtime.bind();
+        gemmTc.matmulResidual(out, a, transA, b, transB, residual);
+    }
+
+    /** The tensor-core GEMM's launcher, for benchmarks that force a tile. */
+    public GemmTcKernels tensorCoreGemm() {
+        return gemmTc;
     }
 
     @Override
@@ -326,23 +377,34 @@ public final class CudaBackend implements Backend {
         heads.merge(out, in, accumulate);
     }
 
+    /**
+     * Head dims 16, 32 and 64 run flash attention (F32 or BF16) and save the log-sum-exp [B, H, T];
+     * other head dims run the composed F32 path, which saves the probabilities [B, H, T, T].
+     */
     @Override
     public int[] attentionSavedShape(int batch, int heads, int seq, int headDim) {
-        return AttentionKernels.savedShape(batch, heads, seq);
+        return FlashAttentionKernels.supports(headDim) ? FlashAttentionKernels.savedShape(batch, heads, seq)
+                : AttentionKernels.savedShape(batch, heads, seq);
     }
 
     @Override
     public void attentionForward(Tensor out, Tensor saved, Tensor q, Tensor k, Tensor v, Tensor keyMask, float scale,
                                  float dropoutP, RngKey dropoutKey) {
         runtime.bind();
-        attention.forward(out, saved, q, k, v, keyMask, scale, dropoutP, dropoutKey);
+        if (usesFlash(q)) flash.forward(out, saved, q, k, v, keyMask, scale, dropoutP, dropoutKey);
+        else attention.forward(out, saved, q, k, v, keyMask, scale, dropoutP, dropoutKey);
     }
 
     @Override
     public void attentionBackward(Tensor dq, Tensor dk, Tensor dv, Tensor dOut, Tensor q, Tensor k, Tensor v, Tensor keyMask,
                                   Tensor saved, Tensor out, float scale, float dropoutP, RngKey dropoutKey) {
         runtime.bind();
-        attention.backward(dq, dk, dv, dOut, q, k, v, keyMask, saved, scale, dropoutP, dropoutKey);
+        if (usesFlash(q)) flash.backward(dq, dk, dv, dOut, q, k, v, keyMask, saved, out, scale, dropoutP, dropoutKey);
+        else attention.backward(dq, dk, dv, dOut, q, k, v, keyMask, saved, scale, dropoutP, dropoutKey);
+    }
+
+    private static boolean usesFlash(Tensor q) {
+        return q.rank() == 4 && FlashAttentionKernels.supports(q.dim(3));
     }
 
     // ---------------------------------------------------------------- embeddings and row selection
@@ -472,6 +534,20 @@ public final class CudaBackend implements Backend {
                           float eps, float weightDecay) {
         runtime.bind();
         adamw.step(param, grad, m, v, gradScale, hyper, beta1, beta2, eps, weightDecay);
+    }
+
+    /** adamwStep, also writing the updated parameter rounded to bf16 into {@code paramBf16} (mixed precision). */
+    public void adamwStep(Tensor param, Tensor paramBf16, Tensor grad, Tensor m, Tensor v, Tensor gradScale, Tensor hyper,
+                          float beta1, float beta2, float eps, float weightDecay) {
+        runtime.bind();
+        adamw.step(param, paramBf16, grad, m, v, gradScale, hyper, beta1, beta2, eps, weightDecay);
+    }
+
+    /** {@link #adamwTable} whose steps also refresh bf16 copies (null entries: parameters without one). */
+    public AdamWKernels.Table adamwTable(List<Tensor> params, List<Tensor> grads, List<Tensor> m, List<Tensor> v, float[] weightDecay,
+                                        List<Tensor> bf16Copies) {
+        runtime.bind();
+        return adamw.table(params, grads, m, v, weightDecay, bf16Copies);
     }
 
     /** The device table for {@link #adamwStepAll}: build once per parameter set, close when done. */

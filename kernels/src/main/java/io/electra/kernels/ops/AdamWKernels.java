@@ -23,7 +23,7 @@ public final class AdamWKernels {
     private final Operands operands;
     private final DeviceAllocator allocator;
     private final Transfers transfers;
-    private final Kernel update, updateMulti;
+    private final Kernel update, updateBf16, updateMulti;
 
     public AdamWKernels(CudaRuntime runtime, Operands operands) {
         this.launcher = runtime.launcher();
@@ -31,22 +31,37 @@ public final class AdamWKernels {
         this.allocator = runtime.allocator();
         this.transfers = runtime.transfers();
         update = runtime.kernel(Family.ADAMW, "adamw_update");
+        updateBf16 = runtime.kernel(Family.ADAMW, "adamw_update_bf16");
         updateMulti = runtime.kernel(Family.ADAMW, "adamw_update_multi");
     }
 
     /** One AdamW step on one parameter (the Backend contract). */
     public void step(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradScale, Tensor hyper, float beta1, float beta2,
                      float eps, float weightDecay) {
-        Kernel k = update;
+        step(param, null, grad, m, v, gradScale, hyper, beta1, beta2, eps, weightDecay);
+    }
+
+    /**
+     * {@link #step}, and when {@code paramBf16} is not null it receives the updated parameter
+     * rounded to bf16 in the same pass (the weight copy the tensor-core GEMMs read).
+     */
+    public void step(Tensor param, Tensor paramBf16, Tensor grad, Tensor m, Tensor v, Tensor gradScale, Tensor hyper, float beta1,
+                     float beta2, float eps, float weightDecay) {
+        Kernel k = paramBf16 == null ? update : updateBf16;
         if (!grad.sameShape(param) || !m.sameShape(param) || !v.sameShape(param)) {
             throw shape(k, "param " + param.describe() + ", grad " + grad.describe() + ", m " + m.describe() + ", v "
                     + v.describe() + " must have one shape");
+        }
+        if (paramBf16 != null && !paramBf16.sameShape(param)) {
+            throw shape(k, "the bf16 copy " + paramBf16.describe() + " must have param's shape " + param.describe());
         }
         if (!isScalar(gradScale) || hyper.size() != 3) {
             throw shape(k, "gradScale " + gradScale.describe() + " must be a scalar and hyper " + hyper.describe() + " [3]");
         }
         long n = param.size();
-        launcher.args().ptr(operands.f32(k, param)).ptr(operands.f32(k, grad)).ptr(operands.f32(k, m)).ptr(operands.f32(k, v))
+        var args = launcher.args().ptr(operands.f32(k, param));
+        if (paramBf16 != null) args.ptr(operands.bf16(k, paramBf16));
+        args.ptr(operands.f32(k, grad)).ptr(operands.f32(k, m)).ptr(operands.f32(k, v))
                 .ptr(operands.f32(k, gradScale)).ptr(operands.f32(k, hyper)).f32(beta1).f32(beta2).f32(eps).f32(weightDecay).i64(n);
         if (n == 0) return;
         launcher.launch(k, launcher.gridStride(n), Launcher.BLOCK);
@@ -57,11 +72,21 @@ public final class AdamWKernels {
      * not move), then every step is one launch. Close it when the parameter set goes away.
      */
     public Table table(List<Tensor> params, List<Tensor> grads, List<Tensor> ms, List<Tensor> vs, float[] weightDecay) {
+        return table(params, grads, ms, vs, weightDecay, null);
+    }
+
+    /**
+     * {@link #table} whose update also refreshes bf16 weight copies: {@code bf16Copies.get(i)} is
+     * parameter i's BF16 copy, or null for a parameter without one (LayerNorm, biases).
+     */
+    public Table table(List<Tensor> params, List<Tensor> grads, List<Tensor> ms, List<Tensor> vs, float[] weightDecay,
+                       List<Tensor> bf16Copies) {
         int t = params.size();
-        if (grads.size() != t || ms.size() != t || vs.size() != t || weightDecay.length != t) {
-            throw shape(updateMulti, "params, grads, m, v and weightDecay must list " + t + " tensors each");
+        if (grads.size() != t || ms.size() != t || vs.size() != t || weightDecay.length != t
+                || (bf16Copies != null && bf16Copies.size() != t)) {
+            throw shape(updateMulti, "params, grads, m, v, weightDecay (and bf16 copies) must list " + t + " tensors each");
         }
-        long[] pointers = new long[4 * t];
+        long[] pointers = new long[5 * t];
         long[] sizes = new long[t];
         int chunks = 0;
         for (int i = 0; i < t; i++) {
@@ -74,6 +99,11 @@ public final class AdamWKernels {
             pointers[t + i] = operands.f32(updateMulti, grads.get(i));
             pointers[2 * t + i] = operands.f32(updateMulti, ms.get(i));
             pointers[3 * t + i] = operands.f32(updateMulti, vs.get(i));
+            Tensor copy = bf16Copies == null ? null : bf16Copies.get(i);
+            if (copy != null && !copy.sameShape(p)) {
+                throw shape(updateMulti, "tensor " + i + ": the bf16 copy " + copy.describe() + " must have param's shape " + p.describe());
+            }
+            pointers[4 * t + i] = copy == null ? 0 : operands.bf16(updateMulti, copy);  // 0: no copy to refresh
             sizes[i] = p.size();
             chunks += Math.toIntExact((p.size() + CHUNK - 1) / CHUNK);
         }

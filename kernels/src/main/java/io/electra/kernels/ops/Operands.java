@@ -24,6 +24,18 @@ public final class Operands {
         return address(k, t);
     }
 
+    /** The address of a BF16 tensor. */
+    public long bf16(Kernel k, Tensor t) {
+        if (t.dtype() != DType.BF16) throw wrongDtype(k, t, "BF16");
+        return address(k, t);
+    }
+
+    /** The address of an F32 or BF16 tensor (kernels that take either, with a dtype flag). */
+    public long f32OrBf16(Kernel k, Tensor t) {
+        if (t.dtype() != DType.F32 && t.dtype() != DType.BF16) throw wrongDtype(k, t, "F32 or BF16");
+        return address(k, t);
+    }
+
     /** The address of an I32 tensor. */
     public long i32(Kernel k, Tensor t) {
         if (t.dtype() != DType.I32) throw wrongDtype(k, t, "I32");
@@ -51,8 +63,8 @@ public final class Operands {
             return new IllegalArgumentException(k + ": " + t.describe() + " is F64, which the GPU does not support");
         }
         if (t.dtype() == DType.BF16) {
-            return new IllegalArgumentException(k + ": " + t.describe() + " is BF16; the bf16 kernels come with the "
-                    + "tensor-core issue, this kernel reads " + expected);
+            return new IllegalArgumentException(k + ": " + t.describe() + " is BF16, but this kernel reads " + expected
+                    + " (the bf16 paths are matmul and attention; convert with copy)");
         }
         return new IllegalArgumentException(k + ": " + t.describe() + " must be " + expected);
     }

@@ -192,6 +192,12 @@ public final class CudaRuntime implements AutoCloseable {
         errors.check();
     }
 
+    /** Captures what {@code step} enqueues on the compute stream as a replayable graph (see CudaGraph). */
+    public CudaGraph capture(Runnable step) throws CudaGraph.GraphCaptureException {
+        bind();
+        return CudaGraph.capture(this, stream, step);
+    }
+
     public GpuTimer timer() {
         return new GpuTimer(stream);
     }

@@ -10,8 +10,8 @@ import java.util.Locale;
  * committed resource {@code /ptx/<family>.ptx}. PtxBuildTest checks this list against the sources.
  */
 public enum Family {
-    ADAMW, BCE, COPY, CROSSENTROPY, DROPOUT, ELEMENTWISE, EMBEDDING, GEMM, HEADS, LAYERNORM, MSE, REDUCE, SAMPLING,
-    SOFTMAX, SORT;
+    ADAMW, BCE, COPY, CROSSENTROPY, DROPOUT, ELEMENTWISE, EMBEDDING, FLASH_ATTENTION, GEMM, GEMM_TC, HEADS, LAYERNORM,
+    MSE, REDUCE, SAMPLING, SOFTMAX, SORT;
 
     /** "layernorm". */
     public String id() {

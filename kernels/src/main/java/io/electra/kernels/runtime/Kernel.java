@@ -1,6 +1,9 @@
 package io.electra.kernels.runtime;
 
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUfunction_attribute;
+
+import static jcuda.driver.JCudaDriver.cuFuncSetAttribute;
 
 /** One entry point of a loaded module; {@code toString} names both, for every error message. */
 public final class Kernel {
@@ -20,6 +23,19 @@ public final class Kernel {
 
     public String name() {
         return name;
+    }
+
+    /**
+     * Lets launches of this kernel ask for up to {@code bytes} of dynamic shared memory; the driver
+     * refuses more than 48 KiB unless a kernel opts in (the tensor-core GEMM's 4-stage rings need 64 KiB).
+     */
+    public void allowDynamicShared(int bytes) {
+        try {
+            cuFuncSetAttribute(function, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException(this + ": the device refuses " + bytes + " bytes of dynamic shared memory: "
+                    + e.getMessage(), e);
+        }
     }
 
     @Override

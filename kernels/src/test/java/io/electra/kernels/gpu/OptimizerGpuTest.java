@@ -71,6 +71,48 @@ class OptimizerGpuTest {
         }
     }
 
+    @Test
+    void theBf16WeightCopyIsTheUpdatedParameterRoundedAsCopyRoundsIt() {
+        try (Twins tw = new Twins(78)) {
+            int[] sizes = {5, 1000, 16385};
+            Twin gradScale = tw.floats(new float[] {1f}, 1), hyper = tw.floats(new float[] {1f, 1f, 1e-2f}, 3);
+            Twin[] p = new Twin[sizes.length], g = new Twin[sizes.length], m = new Twin[sizes.length], v = new Twin[sizes.length];
+            List<Tensor> copies = new java.util.ArrayList<>();
+            for (int i = 0; i < sizes.length; i++) {
+                p[i] = tw.normal(1, sizes[i]);
+                g[i] = tw.normal(1, sizes[i]);
+                m[i] = tw.normal(0.1, sizes[i]);
+                v[i] = tw.uniform(0, 0.1, sizes[i]);
+                copies.add(i == 1 ? null : tw.bf16Zeros(sizes[i]).gpu());  // parameter 1 has no copy
+            }
+            // one parameter through the single update, then all through the table
+            tw.both(b -> b.adamwStep(p[0].on(b), g[0].on(b), m[0].on(b), v[0].on(b), gradScale.on(b), hyper.on(b), 0.9f, 0.999f, 1e-6f, 0.01f));
+            tw.gpu.adamwStep(p[0].gpu(), copies.get(0), g[0].gpu(), m[0].gpu(), v[0].gpu(), gradScale.gpu(), hyper.gpu(), 0.9f, 0.999f, 1e-6f, 0.01f);
+            tw.cpu.adamwStep(p[0].cpu(), g[0].cpu(), m[0].cpu(), v[0].cpu(), gradScale.cpu(), hyper.cpu(), 0.9f, 0.999f, 1e-6f, 0.01f);
+            tw.expectClose("adamw_update_bf16", p[0], 1e-7, 1e-5);
+            expectRoundedCopy(tw, "adamw_update_bf16", p[0].gpu(), copies.get(0));
+            float[] decay = {0.01f, 0.01f, 0f};
+            for (int i = 0; i < sizes.length; i++) {
+                tw.cpu.adamwStep(p[i].cpu(), g[i].cpu(), m[i].cpu(), v[i].cpu(), gradScale.cpu(), hyper.cpu(), 0.9f, 0.999f, 1e-6f, decay[i]);
+            }
+            try (var table = tw.gpu.adamwTable(gpu(p), gpu(g), gpu(m), gpu(v), decay, copies)) {
+                tw.gpu.adamwStepAll(table, gradScale.gpu(), hyper.gpu(), 0.9f, 0.999f, 1e-6f);
+            }
+            for (int i = 0; i < sizes.length; i++) {
+                tw.expectClose("adamw_update_multi", p[i], 1e-7, 1e-5);
+                if (copies.get(i) != null) expectRoundedCopy(tw, "adamw_update_multi", p[i].gpu(), copies.get(i));
+            }
+        }
+    }
+
+    /** copy must equal CpuBackend.copy(F32 -> BF16) of the GPU's updated parameter, bit for bit. */
+    private static void expectRoundedCopy(Twins tw, String kernel, Tensor param, Tensor copy) {
+        Tensor f32 = tw.cpu.allocate(io.electra.engine.DType.F32, param.shape()), bf16 = tw.cpu.allocate(io.electra.engine.DType.BF16, param.shape());
+        tw.cpu.upload(f32, tw.gpu.downloadFloat(param));
+        tw.cpu.copy(bf16, f32);
+        tw.expectIdentical(kernel, tw.cpu.downloadFloat(bf16), tw.gpu.downloadFloat(copy));
+    }
+
     private static List<Tensor> gpu(Twin[] twins) {
         return java.util.Arrays.stream(twins).map(Twin::gpu).toList();
     }

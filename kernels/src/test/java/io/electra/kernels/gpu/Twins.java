@@ -44,6 +44,13 @@ public final class Twins implements AutoCloseable {
         return t;
     }
 
+    /** Zero tensors of different dtypes or shapes on the two sides (what attention saves differs). */
+    public Twin pair(DType cpuType, int[] cpuShape, DType gpuType, int[] gpuShape) {
+        Twin t = new Twin(cpu.allocate(cpuType, cpuShape), gpu.allocate(gpuType, gpuShape));
+        owned.add(t.gpu());
+        return t;
+    }
+
     /** Uniform in [lo, hi). */
     public Twin uniform(double lo, double hi, int... shape) {
         float[] data = new float[Math.toIntExact(Tensor.sizeOf(shape))];
@@ -56,6 +63,35 @@ public final class Twins implements AutoCloseable {
         float[] data = new float[Math.toIntExact(Tensor.sizeOf(shape))];
         for (int i = 0; i < data.length; i++) data[i] = (float) (scale * random.nextGaussian());
         return floats(data, shape);
+    }
+
+    /**
+     * Standard normal times {@code scale}, rounded to bf16: BF16 on the GPU, the same (exactly
+     * representable) values as F32 on the CPU, whose F32 kernels are then the reference.
+     */
+    public Twin bf16Normal(double scale, int... shape) {
+        float[] data = new float[Math.toIntExact(Tensor.sizeOf(shape))];
+        for (int i = 0; i < data.length; i++) data[i] = (float) (scale * random.nextGaussian());
+        return bf16(data, shape);
+    }
+
+    /** {@code data} rounded to bf16 (by the CPU backend's conversion): BF16 on the GPU, F32 on the CPU. */
+    public Twin bf16(float[] data, int... shape) {
+        Tensor rounding = cpu.allocate(DType.BF16, shape);
+        cpu.upload(rounding, data);
+        float[] rounded = cpu.downloadFloat(rounding);
+        Twin t = new Twin(cpu.allocate(DType.F32, shape), gpu.allocate(DType.BF16, shape));
+        owned.add(t.gpu());
+        cpu.upload(t.cpu(), rounded);
+        gpu.upload(t.gpu(), rounded);
+        return t;
+    }
+
+    /** Zeros: BF16 on the GPU, F32 on the CPU. */
+    public Twin bf16Zeros(int... shape) {
+        Twin t = new Twin(cpu.allocate(DType.F32, shape), gpu.allocate(DType.BF16, shape));
+        owned.add(t.gpu());
+        return t;
     }
 
     public Twin floats(float[] data, int... shape) {

@@ -1,0 +1,132 @@
+package io.electra.kernels.ops;
+
+import io.electra.engine.DType;
+import io.electra.engine.Tensor;
+import io.electra.kernels.runtime.CudaRuntime;
+import io.electra.kernels.runtime.Family;
+import io.electra.kernels.runtime.Kernel;
+import io.electra.kernels.runtime.Launcher;
+
+/**
+ * Launcher for gemm_tc.cu, the bf16 tensor-core GEMM: out (=|+=) alpha op(a) op(b) with a, b
+ * BF16, out F32 or BF16, 2-D or 3-D batched over axis 0, layouts nn, nt and tn, and the fused
+ * epilogues bias, bias+GELU (saving the pre-activation) and residual add. The tile comes from
+ * {@link GemmTcTile#choose}; the copy width from the operands' alignment (see {@link #vectorWidth}).
+ */
+public final class GemmTcKernels {
+    /** What the epilogue adds after alpha * product (+ out): codes as gemm_tc.cu's enum. */
+    public enum Epilogue { NONE, BIAS, BIAS_GELU, RESIDUAL }
+
+    private static final String[] LAYOUTS = {"nn", "nt", "tn"};
+    private final Launcher launcher;
+    private final Operands operands;
+    private final int multiprocessors;
+    private final Kernel[] kernels = new Kernel[LAYOUTS.length * GemmTcTile.values().length * 2];
+
+    public GemmTcKernels(CudaRuntime runtime, Operands operands) {
+        this.launcher = runtime.launcher();
+        this.operands = operands;
+        this.multiprocessors = runtime.multiprocessors();
+        for (int layout = 0; layout < LAYOUTS.length; layout++) {
+            for (GemmTcTile tile : GemmTcTile.values()) {
+                for (int vec : new int[] {8, 2}) {
+                    Kernel k = runtime.kernel(Family.GEMM_TC, kernelName(LAYOUTS[layout], tile, vec));
+                    k.allowDynamicShared(tile.sharedBytes());
+                    kernels[index(layout, tile, vec)] = k;
+                }
+            }
+        }
+    }
+
+    /** out (=|+=) alpha * op(a) @ op(b). */
+    public void matmul(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, boolean accumulate) {
+        run(out, a, transA, b, transB, alpha, accumulate, Epilogue.NONE, null, null, null);
+    }
+
+    /** out = op(a) @ op(b) + bias[N]: a linear layer with its bias. */
+    public void matmulBias(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, Tensor bias) {
+        run(out, a, transA, b, transB, 1f, false, Epilogue.BIAS, bias, null, null);
+    }
+
+    /** preActivation = op(a) @ op(b) + bias[N]; out = gelu(preActivation) (geluBackward reads preActivation). */
+    public void matmulBiasGelu(Tensor out, Tensor preActivation, Tensor a, boolean transA, Tensor b, boolean transB, Tensor bias) {
+        run(out, a, transA, b, transB, 1f, false, Epilogue.BIAS_GELU, bias, preActivation, null);
+    }
+
+    /** out = op(a) @ op(b) + residual (same shape and dtype as out). */
+    public void matmulResidual(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, Tensor residual) {
+        run(out, a, transA, b, transB, 1f, false, Epilogue.RESIDUAL, null, residual, null);
+    }
+
+    /** {@link #matmul} with the tile forced, for the benchmark that measures the tile table. */
+    public void matmulWithTile(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, GemmTcTile tile) {
+        run(out, a, transA, b, transB, 1f, false, Epilogue.NONE, null, null, tile);
+    }
+
+    /** The entry point {@link #matmul} would launch for these operands (benchmarks and tests report it). */
+    public String kernelFor(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB) {
+        GemmTcCall call = GemmTcCall.of(out, a, transA, b, transB, Epilogue.NONE, null, null);
+        Kernel named = kernels[index(call.layout(), GemmTcTile.T128X128, 8)];
+        int vec = vectorWidth(call.contiguousA(), call.contiguousB(), operands.bf16(named, a), operands.bf16(named, b));
+        GemmTcTile tile = GemmTcTile.choose(call.m(), call.n(), call.batch(), multiprocessors);
+        return kernelName(LAYOUTS[call.layout()], tile, vec == 0 ? 8 : vec);
+    }
+
+    private void run(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, boolean accumulate,
+                     Epilogue epilogue, Tensor bias, Tensor aux, GemmTcTile forced) {
+        GemmTcCall call = GemmTcCall.of(out, a, transA, b, transB, epilogue, bias, aux);
+        Kernel named = kernels[index(call.layout(), GemmTcTile.T128X128, 8)];  // errors before the plan name the layout
+        long pa = operands.bf16(named, a), pb = operands.bf16(named, b), pc = operands.f32OrBf16(named, out);
+        long pBias = bias == null ? 0 : operands.f32(named, bias);
+        long pAux = aux == null ? 0 : operands.f32OrBf16(named, aux);
+        int vec = vectorWidth(call.contiguousA(), call.contiguousB(), pa, pb);
+        if (vec == 0) {
+            throw new IllegalArgumentException(named + ": bf16 matmul copies operands in 4- or 16-byte pieces, so each "
+                    + "operand's contiguous dimension must be even and its address 4-byte aligned; got a " + a.describe()
+                    + (transA ? "^T" : "") + " (contiguous " + call.contiguousA() + ", address mod 16 = " + pa % 16 + "), b "
+                    + b.describe() + (transB ? "^T" : "") + " (contiguous " + call.contiguousB() + ", address mod 16 = "
+                    + pb % 16 + ")");
+        }
+        if (call.m() == 0 || call.n() == 0 || call.batch() == 0) return;
+        GemmTcTile tile = forced != null ? forced : GemmTcTile.choose(call.m(), call.n(), call.batch(), multiprocessors);
+        Kernel k = kernels[index(call.layout(), tile, vec)];
+        launcher.args().ptr(pc).ptr(pa).ptr(pb).i32(call.m()).i32(call.n()).i32(call.k())
+                .i64((long) call.m() * call.k()).i64((long) call.k() * call.n()).i64((long) call.m() * call.n())
+                .f32(alpha).i32(accumulate ? 1 : 0).i32(out.dtype() == DType.BF16 ? 1 : 0).i32(epilogue.ordinal())
+                .ptr(pBias).ptr(pAux);
+        launcher.launch(k, (call.n() + tile.bn - 1) / tile.bn, (call.m() + tile.bm - 1) / tile.bm, call.batch(), tile.threads,
+                tile.sharedBytes());
+    }
+
+    /**
+     * Elements per cp.async copy: 8 (16 bytes) when both operands' contiguous dimensions are
+     * multiples of 8 and their addresses 16-byte aligned, 2 (4 bytes) when they are even and
+     * 4-byte aligned (the vocabulary, 30522), else 0: no kernel serves the call.
+     */
+    static int vectorWidth(int contiguousA, int contiguousB, long addressA, long addressB) {
+        if (contiguousA % 8 == 0 && contiguousB % 8 == 0 && addressA % 16 == 0 && addressB % 16 == 0) return 8;
+        if (contiguousA % 2 == 0 && contiguousB % 2 == 0 && addressA % 4 == 0 && addressB % 4 == 0) return 2;
+        return 0;
+    }
+
+    /** gemm_tc_forward_nt_128x64, or ..._even for 4-byte copies. */
+    static String kernelName(String layout, GemmTcTile tile, int vec) {
+        return "gemm_tc_forward_" + layout + "_" + tile.id() + (vec == 2 ? "_even" : "");
+    }
+
+    /** The entry point names this launcher can use, for the test that holds them against the PTX. */
+    static String[] kernelNames() {
+        String[] names = new String[LAYOUTS.length * GemmTcTile.values().length * 2];
+        int i = 0;
+        for (String layout : LAYOUTS) {
+            for (GemmTcTile tile : GemmTcTile.values()) {
+                for (int vec : new int[] {8, 2}) names[i++] = kernelName(layout, tile, vec);
+            }
+        }
+        return names;
+    }
+
+    private static int index(int layout, GemmTcTile tile, int vec) {
+        return (layout * GemmTcTile.values().length + tile.ordinal()) * 2 + (vec == 8 ? 0 : 1);
+    }
+}
