@@ -210,7 +210,9 @@ public final class Ops {
         RngKey key = key(purpose);
         boolean g = tape.needsGrad(q, k, v);
         Var o = out(qv, g, qv.shape());
-        Tensor saved = b.allocateTemp(qv.dtype(), b.attentionSavedShape(bt, h, t, d));
+        // statistics stay in fp32 whatever the activations' precision (F64 only for gradient checks)
+        DType savedType = qv.dtype() == DType.F64 ? DType.F64 : DType.F32;
+        Tensor saved = b.allocateTemp(savedType, b.attentionSavedShape(bt, h, t, d));
         b.attentionForward(o.value(), saved, qv, k.value(), v.value(), keyMask, scale, p, key);
         if (g) tape.record(() -> {
             if (o.grad() == null) return;
