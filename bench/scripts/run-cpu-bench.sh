@@ -52,7 +52,7 @@ size_of() {
   esac
 }
 SEQ=128
-JAR=bench/target/benchmarks.jar
+JAR=${JAR:-bench/target/benchmarks.jar}   # a copy keeps a long run safe from rebuilds
 
 report() {
   local raw=$1 machine stamp
