@@ -79,8 +79,8 @@ def default_batch(preset, device):
     return {"tiny": 16, "small2l": 8, "small": 8}.get(preset, 2)
 
 
-ARGS = parse_args()
-CORE = choose_openblas_core() if ARGS.device == "cpu" else None
+ARGS = parse_args() if __name__ == "__main__" else None
+CORE = choose_openblas_core() if ARGS is not None and ARGS.device == "cpu" else None
 import torch  # noqa: E402  (after OPENBLAS_CORETYPE is set)
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
@@ -89,10 +89,10 @@ import torch.nn.functional as F  # noqa: E402
 # ----------------------------------------------------------------------------------------- model
 
 class Embeddings(nn.Module):
-    def __init__(self, e):
+    def __init__(self, e, vocab=VOCAB, max_pos=MAX_POS):
         super().__init__()
-        self.word_embeddings = nn.Embedding(VOCAB, e, padding_idx=PAD)
-        self.position_embeddings = nn.Embedding(MAX_POS, e)
+        self.word_embeddings = nn.Embedding(vocab, e, padding_idx=PAD)
+        self.position_embeddings = nn.Embedding(max_pos, e)
         self.token_type_embeddings = nn.Embedding(TYPES, e)
         self.LayerNorm = nn.LayerNorm(e, eps=EPS)
         self.dropout = nn.Dropout(DROPOUT)
@@ -152,7 +152,7 @@ class Generator(nn.Module):
         super().__init__()
         self.body = Body(e, c, layers, heads, ffn, embeddings)
         self.dense, self.norm = nn.Linear(c, e), nn.LayerNorm(e, eps=EPS)
-        self.bias = nn.Parameter(torch.zeros(VOCAB))
+        self.bias = nn.Parameter(torch.zeros(embeddings.word_embeddings.num_embeddings))
 
     def logits(self, ids, types, attn, flat_rows):
         h = self.body(ids, types, attn)
@@ -271,7 +271,8 @@ class Step:
             h = self.gen.electra(input_ids=masked, attention_mask=attn, token_type_ids=types).last_hidden_state
             rows = h.reshape(-1, h.shape[-1])[flat]
             return self.gen.generator_lm_head(self.gen.generator_predictions(rows))
-        return self.gen(input_ids=masked, attention_mask=attn, token_type_ids=types).logits.reshape(-1, VOCAB)
+        logits = self.gen(input_ids=masked, attention_mask=attn, token_type_ids=types).logits
+        return logits.reshape(-1, logits.shape[-1])
 
     def loss(self, ids, types, attn, masked, pos, slot_live, targets, flat):
         logits = self.gen_logits(masked, types, attn, flat)
