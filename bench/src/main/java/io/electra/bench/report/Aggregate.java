@@ -29,7 +29,8 @@ public record Aggregate(StepResult first, int rounds, double medianMs, double mi
 
     /** Ours, or PyTorch's variant name. */
     public String label() {
-        return first.tool().equals("electra-java") ? "electra-java" : first.variant();
+        if (!first.tool().equals("electra-java")) return first.variant();
+        return first.variant().equals("ours") ? "electra-java" : "electra-java " + first.variant();
     }
 
     /** Groups results by configuration (everything but the round), in a stable order. */

@@ -35,16 +35,16 @@ final class Charts {
         if (!series.isEmpty()) save(c, png);
     }
 
-    /** Bars of every headline ratio per preset. */
-    static void ratios(Path png, List<Ratios.Ratio> ratios) throws IOException {
+    /** Bars of every headline ratio per preset, from wall times or from CPU times. */
+    static void ratios(Path png, List<Ratios.Ratio> ratios, boolean cpu) throws IOException {
         List<String> presets = new ArrayList<>(new LinkedHashSet<>(ratios.stream().map(Ratios.Ratio::preset).toList()));
-        CategoryChart c = categoryChart("Ratios (speed-up: PyTorch time / ours; ELECTRA/BERT: step-time ratio)",
-                "preset", "ratio");
+        CategoryChart c = categoryChart("Ratios of " + (cpu ? "CPU" : "wall") + " time per step "
+                + "(speed-up: PyTorch / ours; ELECTRA/BERT)", "preset", "ratio");
         Map<String, double[]> series = new TreeMap<>();
         for (Ratios.Ratio r : ratios) {
             String name = r.kind().equals("speedup") ? "ours vs " + r.against() + " (" + r.objective() + ")"
                     : "ELECTRA/BERT " + r.tool();
-            series.computeIfAbsent(name, k -> new double[presets.size()])[presets.indexOf(r.preset())] = r.value();
+            series.computeIfAbsent(name, k -> new double[presets.size()])[presets.indexOf(r.preset())] = cpu ? r.cpu() : r.wall();
         }
         series.forEach((name, v) -> c.addSeries(name, presets, toList(v)));
         if (!series.isEmpty()) save(c, png);

@@ -23,14 +23,17 @@ final class MarkdownReport {
                 .append("Speed-up = PyTorch step time / ours (above 1: we are faster). ")
                 .append("ELECTRA/BERT = a tool's ELECTRA step time / its BERT masked-LM step time at the same shape.\n\n");
 
-        md.append("## Headline ratios\n\n| preset | batch x seq | comparison | ratio |\n|---|---|---|---|\n");
+        md.append("## Headline ratios\n\n")
+                .append("From wall time (what you wait) and from process CPU time (steadier on a shared machine; ")
+                .append("spin-waiting threads inflate it, which favours the tool that spins less).\n\n")
+                .append("| preset | batch x seq | comparison | ratio (wall) | ratio (CPU time) |\n|---|---|---|---|---|\n");
         for (Ratios.Ratio r : ratios) {
             if (main.stream().noneMatch(a -> a.first().preset().equals(r.preset()) && a.first().batch() == r.batch())) continue;
             String what = r.kind().equals("speedup")
                     ? "speed-up of ours over " + r.against() + ", " + r.objective()
                     : "ELECTRA/BERT step time, " + r.tool();
             md.append("| ").append(r.preset()).append(" | ").append(r.batch()).append(" x ").append(r.seq())
-                    .append(" | ").append(what).append(" | ").append(fmt(r.value())).append(" |\n");
+                    .append(" | ").append(what).append(" | ").append(fmt(r.wall())).append(" | ").append(fmt(r.cpu())).append(" |\n");
         }
         md.append('\n');
         for (String c : charts) md.append("![").append(c).append("](").append(c).append(")\n\n");
@@ -61,6 +64,8 @@ final class MarkdownReport {
         }
         parameterCheck(md, all);
 
+        profiles(md, all);
+
         md.append("\n## FLOPs per training step\n\n")
                 .append("Matrix products only, 2 FLOPs per multiply-add; forward + backward = 3x forward. ")
                 .append("Element-wise work (LayerNorm, GELU, softmax, dropout, losses, AdamW) is not counted. ")
@@ -88,6 +93,21 @@ final class MarkdownReport {
             md.append("```\n");
         }
         return md.toString();
+    }
+
+    /** Our runs with --profile: milliseconds per step in each backend method (the top 12). */
+    private static void profiles(StringBuilder md, List<Aggregate> all) {
+        for (Aggregate a : all) {
+            StepResult r = a.first();
+            if (r.profileMsPerStep() == null || r.profileMsPerStep().isEmpty()) continue;
+            double total = r.profileMsPerStep().values().stream().mapToDouble(Double::doubleValue).sum();
+            md.append("\n### Where our step goes: ").append(r.preset()).append(' ').append(r.objective()).append(" b")
+                    .append(r.batch()).append(" t").append(r.seq()).append(" (--profile, ").append(fmt(r.medianMs()))
+                    .append(" ms/step)\n\n| backend method | ms/step | share of backend time |\n|---|---|---|\n");
+            r.profileMsPerStep().entrySet().stream().limit(12).forEach(e -> md.append("| ").append(e.getKey())
+                    .append(" | ").append(fmt(e.getValue())).append(" | ").append(fmt(100 * e.getValue() / total))
+                    .append("% |\n"));
+        }
     }
 
     /** Both tools must have built the same model: the parameter counts of one preset and objective agree. */

@@ -74,9 +74,11 @@ public final class ReportWriter {
 
         Charts.throughput(dir.resolve(name + "-throughput-electra.png"), main, "electra");
         Charts.throughput(dir.resolve(name + "-throughput-mlm.png"), main, "mlm");
-        Charts.ratios(dir.resolve(name + "-ratios.png"), ratios.stream()
+        List<Ratios.Ratio> headline = ratios.stream()
                 .filter(r -> main.stream().anyMatch(a -> a.first().preset().equals(r.preset()) && a.first().batch() == r.batch()))
-                .toList());
+                .toList();
+        Charts.ratios(dir.resolve(name + "-ratios-wall.png"), headline, false);
+        Charts.ratios(dir.resolve(name + "-ratios-cpu.png"), headline, true);
         Charts.batchSweep(dir.resolve(name + "-batch-sweep.png"), aggregates, sweepPreset, "electra");
 
         Map<String, Object> json = new LinkedHashMap<>();
@@ -101,7 +103,8 @@ public final class ReportWriter {
             StepResult r = a.first();
             if (r.objective().equals("mlm")) both.add(r.preset() + "|" + r.batch() + "|" + r.seq());
         }
-        return all.stream().filter(a -> both.contains(a.first().preset() + "|" + a.first().batch() + "|" + a.first().seq()))
+        return all.stream().filter(a -> !a.first().variant().endsWith("profiled"))
+                .filter(a -> both.contains(a.first().preset() + "|" + a.first().batch() + "|" + a.first().seq()))
                 .toList();
     }
 
@@ -153,7 +156,7 @@ public final class ReportWriter {
 
     private static List<String> chartNames(Path dir, String name) {
         List<String> out = new ArrayList<>();
-        for (String s : List.of("throughput-electra", "throughput-mlm", "ratios", "batch-sweep")) {
+        for (String s : List.of("ratios-wall", "ratios-cpu", "throughput-electra", "throughput-mlm", "batch-sweep")) {
             if (Files.isRegularFile(dir.resolve(name + "-" + s + ".png"))) out.add(name + "-" + s + ".png");
         }
         return out;

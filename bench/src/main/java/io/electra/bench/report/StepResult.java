@@ -22,6 +22,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param backendPeakBytes what the backend itself tracked (our MemoryStats peak; torch's CUDA max allocated)
  * @param jvmHeapPeakBytes peak of the JVM heap pools (ours only; the CPU backend's storage lives there)
  * @param command         the exact command line that produced it
+ * @param profileMsPerStep ours with --profile: wall milliseconds per step in each backend method (CPU only)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record StepResult(String tool, String variant, String device, String preset, String objective, int batch,
@@ -29,7 +30,7 @@ public record StepResult(String tool, String variant, String device, String pres
                          double medianMs, double medianCpuMs, double loadAverage,
                          double sequencesPerSecond, double tokensPerSecond, long parameterCount,
                          long peakRssBytes, Long backendPeakBytes, Long jvmHeapPeakBytes, double firstLoss,
-                         double lastLoss, String command) {
+                         double lastLoss, String command, java.util.Map<String, Double> profileMsPerStep) {
 
     /** Results of one configuration from different rounds share this key. */
     public String key() {

@@ -27,11 +27,15 @@ import java.util.Set;
  * </pre>
  * Flags: {@code --device cpu|cuda}, {@code --threads}, {@code --presets}, {@code --objectives},
  * {@code --batch} (one or a comma list; default per preset), {@code --seq} (default 128),
- * {@code --warmup}, {@code --steps}, {@code --seed}, {@code --round} (a label), {@code --out}.
+ * {@code --warmup}, {@code --steps}, {@code --seed}, {@code --round} (a label), {@code --out},
+ * {@code --profile true} (time per backend method; CPU only, and it slows the step slightly).
  */
 public final class StepBenchmark {
     private static final Set<String> FLAGS = Set.of("device", "threads", "presets", "objectives", "batch", "seq",
-            "warmup", "steps", "seed", "round", "out");
+            "warmup", "steps", "seed", "round", "out", "profile");
+
+    /** The variant name of a profiled run: kept apart from the plain runs, since the proxy costs a little. */
+    public static final String PROFILED = "ours-profiled";
 
     private StepBenchmark() {
     }
@@ -74,6 +78,7 @@ public final class StepBenchmark {
         int seq = f.getInt("seq", 128);
         int warmup = f.getInt("warmup", 3), steps = f.getInt("steps", 10), round = f.getInt("round", 0);
         long seed = f.getInt("seed", 1234);
+        boolean profile = Boolean.parseBoolean(f.get("profile", "false"));
         if (steps < 1 || warmup < 0) throw new IllegalArgumentException("need --steps >= 1 and --warmup >= 0");
 
         List<StepResult> out = new ArrayList<>();
@@ -82,11 +87,14 @@ public final class StepBenchmark {
             for (int batch : batches.isEmpty() ? List.of(defaultBatch(preset.name(), device)) : batches) {
                 for (Objective objective : objectives) {
                     StepResult r = measure(backends, device, threads, preset, objective, batch, seq, warmup, steps,
-                            seed, round, command);
+                            seed, round, command, profile);
                     out.add(r);
                     System.out.printf("%-8s %-7s b%-3d t%-4d %9.1f ms/step %9.2f seq/s %10.0f tok/s  loss %.3f -> %.3f%n",
                             r.preset(), r.objective(), r.batch(), r.seq(), r.medianMs(), r.sequencesPerSecond(),
                             r.tokensPerSecond(), r.firstLoss(), r.lastLoss());
+                    if (r.profileMsPerStep() != null) {
+                        r.profileMsPerStep().forEach((k, v) -> System.out.printf("    %-24s %10.1f ms/step%n", k, v));
+                    }
                 }
             }
         }
@@ -94,30 +102,36 @@ public final class StepBenchmark {
     }
 
     static StepResult measure(BackendFactory backends, String device, int threads, Preset preset, Objective objective,
-                              int batch, int seq, int warmup, int steps, long seed, int round, String command) {
+                              int batch, int seq, int warmup, int steps, long seed, int round, String command,
+                              boolean profile) {
         System.gc();
         MemoryProbe.resetHeapPeaks();
         MemoryProbe.resetProcessPeak();
-        try (Backend backend = backends.open(device, threads);
-             StepHarness h = new StepHarness(backend, preset, objective, batch, seq, seed)) {
-            double first = Double.NaN, last = Double.NaN;
-            for (int i = 0; i < warmup; i++) {
-                double loss = h.step();
-                if (i == 0) first = loss;
+        try (Backend real = backends.open(device, threads)) {
+            Map.Entry<Backend, BackendProfile> profiled = profile ? BackendProfile.wrap(real) : null;
+            Backend backend = profile ? profiled.getKey() : real;
+            try (StepHarness h = new StepHarness(backend, preset, objective, batch, seq, seed)) {
+                double first = Double.NaN, last = Double.NaN;
+                for (int i = 0; i < warmup; i++) {
+                    double loss = h.step();
+                    if (i == 0) first = loss;
+                }
+                if (profile) profiled.getValue().reset();
+                double[] ms = new double[steps], cpuMs = new double[steps];
+                for (int i = 0; i < steps; i++) {
+                    long c0 = MemoryProbe.processCpuNanos(), t0 = System.nanoTime();
+                    last = h.step();
+                    ms[i] = (System.nanoTime() - t0) / 1e6;
+                    cpuMs[i] = (MemoryProbe.processCpuNanos() - c0) / 1e6;
+                    if (warmup == 0 && i == 0) first = last;
+                }
+                double median = median(ms);
+                return new StepResult("electra-java", profile ? PROFILED : "ours", device, preset.name(), objective.key(), batch, seq,
+                        threads, round, "masked", warmup, ms, median, median(cpuMs), MemoryProbe.loadAverage(),
+                        batch * 1000.0 / median, (double) batch * seq * 1000.0 / median, h.parameterCount(),
+                        MemoryProbe.processPeakRssBytes(), real.memoryStats().peakBytes(), MemoryProbe.heapPeakBytes(),
+                        first, last, command, profile ? profiled.getValue().msPerStep(steps) : null);
             }
-            double[] ms = new double[steps], cpuMs = new double[steps];
-            for (int i = 0; i < steps; i++) {
-                long c0 = MemoryProbe.processCpuNanos(), t0 = System.nanoTime();
-                last = h.step();
-                ms[i] = (System.nanoTime() - t0) / 1e6;
-                cpuMs[i] = (MemoryProbe.processCpuNanos() - c0) / 1e6;
-                if (warmup == 0 && i == 0) first = last;
-            }
-            double median = median(ms);
-            return new StepResult("electra-java", "ours", device, preset.name(), objective.key(), batch, seq, threads,
-                    round, "masked", warmup, ms, median, median(cpuMs), MemoryProbe.loadAverage(), batch * 1000.0 / median, (double) batch * seq * 1000.0 / median,
-                    h.parameterCount(), MemoryProbe.processPeakRssBytes(), backend.memoryStats().peakBytes(),
-                    MemoryProbe.heapPeakBytes(), first, last, command);
         }
     }
 
