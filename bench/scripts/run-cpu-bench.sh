@@ -77,6 +77,14 @@ fi
   exit 1
 }
 
+# the PyTorch reference must be HF ELECTRA: checked against the HF fixtures when they are at hand
+SHARED=${ELECTRA_SHARED:-../shared}
+if [[ -d "$SHARED/fixtures/hf-electra" ]]; then
+  "$PYTHON" bench/scripts/check_torch_parity.py --shared "$SHARED"
+else
+  echo "run-cpu-bench.sh: no HF fixtures at $SHARED (set ELECTRA_SHARED); PyTorch reference not re-checked" >&2
+fi
+
 [[ $SKIP_BUILD == 1 ]] || mvn -q -o -pl bench -am package -DskipTests
 RAW=${RAW:-$(mktemp -d /tmp/electra-bench.XXXXXX)}
 mkdir -p "$RAW"
@@ -126,6 +134,11 @@ for b in "${SWEEP[@]}"; do
   run "$PYTHON" bench/scripts/torch_step.py --device cpu --threads "$THREADS" --presets "$SWEEP_PRESET" \
     --objectives electra --batch "$b" --seq $SEQ --warmup "$w" --steps "$s" --round 1 --head masked \
     --out "$RAW/torch-sweep-b$b.json"
+done
+
+# where our step time goes: one profiled ELECTRA run per preset (its own variant; never in a ratio)
+for p in "${PRESET_LIST[@]}"; do
+  ours "$p" 1 --objectives electra --profile true --out "$RAW/ours-profile-$p.json"
 done
 
 report "$RAW"

@@ -42,6 +42,9 @@ public final class Ratios {
                         "electra", a.label(), "mlm", a.medianMs() / m.medianMs(), a.medianCpuMs() / m.medianCpuMs())));
             }
         }
+        out.sort(java.util.Comparator.comparingInt((Ratio x) -> Aggregate.presetOrder(x.preset()))
+                .thenComparingInt(Ratio::batch).thenComparing(x -> x.kind().equals("speedup") ? 0 : 1)
+                .thenComparing(Ratio::objective).thenComparing(Ratio::tool).thenComparing(Ratio::against));
         return out;
     }
 
