@@ -56,7 +56,7 @@ JAR=${JAR:-bench/target/benchmarks.jar}   # a copy keeps a long run safe from re
 
 report() {
   local raw=$1 machine stamp
-  machine=$(hostname -s 2>/dev/null || echo machine)
+  machine=${MACHINE:-$(hostname -s 2>/dev/null || echo machine)}
   stamp=$(date +%Y-%m-%d)
   java -cp "$JAR" io.electra.bench.report.ReportWriter --raw "$raw" --out "bench/results/${stamp}-${machine}" \
     --sweep-preset "$SWEEP_PRESET"

@@ -97,6 +97,6 @@ for b in "${SWEEP[@]}"; do
   hf "$SWEEP_PRESET" 1 "$b" "$w" "$s" compile masked "$RAW/hf-sweep-compile-b$b.json" --objectives electra
 done
 
-machine=$(hostname -s 2>/dev/null || echo machine)
+machine=${MACHINE:-$(hostname -s 2>/dev/null || echo machine)}
 java -cp "$JAR" io.electra.bench.report.ReportWriter --raw "$RAW" --out "bench/results/$(date +%Y-%m-%d)-${machine}" \
   --sweep-preset "$SWEEP_PRESET" --peak-tflops "$PEAK"
