@@ -31,7 +31,7 @@ public final class BenchJson {
     public static void write(Path file, Object value) throws IOException {
         Path parent = file.toAbsolutePath().getParent();
         Files.createDirectories(parent);
-        Path tmp = Files.createTempFile(parent, file.getFileName().toString(), ".tmp");
+        Path tmp = parent.resolve(file.getFileName() + ".tmp");
         Files.writeString(tmp, MAPPER.writeValueAsString(value) + "\n");
         Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
