@@ -10,12 +10,12 @@ import io.electra.engine.autograd.Tape;
 import io.electra.engine.autograd.Var;
 import io.electra.engine.io.SafeTensorsFile;
 import io.electra.engine.io.SafeTensorsWriter;
-import io.electra.engine.nn.Init;
 import io.electra.engine.nn.Parameter;
 import io.electra.engine.optim.AdamW;
 import io.electra.engine.optim.AdamWConfig;
 import io.electra.engine.optim.LinearWarmupDecay;
 import io.electra.model.ElectraConfig;
+import io.electra.model.ElectraInit;
 import io.electra.model.ElectraInputs;
 import io.electra.model.ElectraPretraining;
 import io.electra.model.HfFolder;
@@ -233,7 +233,7 @@ public final class ElectraTrainer {
                 mlm = new MaskedLmPretraining(b, disc);
                 parameters = mlm.parameters();
             }
-            if (opts.initDiscriminator() == null) initialise(parameters, opts.seed(), disc.initializerRange);
+            if (opts.initDiscriminator() == null) ElectraInit.apply(parameters, disc.initializerRange, opts.seed());
             masking = new Masking(Masking.defaultMaxPredictions(maskProb, seq), maskProb, data.vocab().clsId(), data.vocab().sepId(),
                     data.vocab().maskId(), data.vocab().padId(), disc.vocabSize, opts.objective() == Objective.ELECTRA ? Masking.Style.ELECTRA : Masking.Style.BERT);
             long held = Math.min((long) opts.validationBatches() * batch, data.rows() / 10);
@@ -359,13 +359,4 @@ public final class ElectraTrainer {
         Files.writeString(file, sb);
     }
 
-    /** Weights as the official code draws them: truncated normal (std = initializer_range), zero biases, unit LayerNorm. */
-    static void initialise(List<Parameter> params, long seed, double std) {
-        for (Parameter p : params) {
-            String n = p.name();
-            if (n.endsWith("LayerNorm.weight")) Init.ones(p);
-            else if (n.endsWith(".bias")) Init.zeros(p);
-            else Init.truncatedNormal(p, std, seed);
-        }
-    }
 }

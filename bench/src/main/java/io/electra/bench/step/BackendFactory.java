@@ -9,16 +9,11 @@ public interface BackendFactory {
 
     Backend open(String device, int threads);
 
-    /**
-     * The CPU backend, and a clear error for CUDA until the CUDA backend is merged: wiring it is the
-     * one line marked below.
-     */
+    /** The CPU backend with {@code threads} threads, or the CUDA device (an error naming why when there is none). */
     static BackendFactory standard() {
         return (device, threads) -> switch (device) {
             case "cpu" -> new CpuBackend(threads);
-            // CUDA: return the kernels module's CudaBackend here once it is on this branch.
-            case "cuda" -> throw new IllegalArgumentException("--device cuda: the CUDA backend is not wired into "
-                    + "the bench yet (see BackendFactory.standard)");
+            case "cuda" -> io.electra.device.Devices.select("cuda", System.err);
             default -> throw new IllegalArgumentException("--device must be cpu or cuda, got '" + device + "'");
         };
     }

@@ -7,10 +7,10 @@ import io.electra.engine.Tensor;
 import io.electra.engine.autograd.Ops;
 import io.electra.engine.autograd.Tape;
 import io.electra.engine.autograd.Var;
-import io.electra.engine.nn.Init;
 import io.electra.engine.nn.Parameter;
 import io.electra.engine.optim.AdamW;
 import io.electra.engine.optim.AdamWConfig;
+import io.electra.model.ElectraInit;
 import io.electra.model.ElectraInputs;
 import io.electra.model.ElectraPretraining;
 import io.electra.model.ElectraPretraining.DeviceMasking;
@@ -63,13 +63,12 @@ public final class StepHarness implements AutoCloseable {
             electra = new ElectraPretraining(backend, preset.generator(), preset.discriminator(), DISC_WEIGHT);
             mlm = null;
             params = electra.parameters();
-            prefixGeneratorNames(electra);
         } else {
             electra = null;
             mlm = new MaskedLmPretraining(backend, preset.discriminator());
             params = mlm.parameters();
         }
-        initialize(params, preset.discriminator().initializerRange, seed);
+        ElectraInit.apply(params, preset.discriminator().initializerRange, seed);
 
         int vocab = preset.discriminator().vocabSize;
         int maxPredictions = Masking.defaultMaxPredictions(preset.maskProb(), seq);
@@ -87,28 +86,6 @@ public final class StepHarness implements AutoCloseable {
     }
 
     /**
-     * Both networks use HF's key names ("electra.encoder.layer.0..."), since each is saved as its own HF
-     * folder, but AdamW wants one name per tensor: the generator's own parameters get a "generator/" prefix
-     * (this model is never saved, so the HF names are not needed).
-     */
-    private static void prefixGeneratorNames(ElectraPretraining m) {
-        java.util.Set<Parameter> disc = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        disc.addAll(m.discriminator.namedParameters().values());
-        for (Parameter p : m.generator.namedParameters().values()) {
-            if (!disc.contains(p)) p.rename("generator/" + p.name());
-        }
-    }
-
-    /** HF's initialisation: weights N(0, range^2) truncated, LayerNorm weights 1, biases 0. */
-    static void initialize(List<Parameter> params, double range, long seed) {
-        for (Parameter p : params) {
-            if (p.name().endsWith("LayerNorm.weight")) Init.ones(p);
-            else if (p.name().endsWith(".bias")) Init.zeros(p);
-            else Init.truncatedNormal(p, range, seed);
-        }
-    }
-
-    /**
      * Runs one training step and returns its loss. Reading the loss back waits for the device, so the
      * wall time of this call is the step's time on every backend.
      */
@@ -118,7 +95,7 @@ public final class StepHarness implements AutoCloseable {
         backend.upload(deviceMasking.generatorIds(), m.maskedIds());
         backend.upload(deviceMasking.rows(), m.rows());
         backend.upload(deviceMasking.targets(), m.targets());
-        backend.upload(deviceMasking.replaceAt(), duplicatesReplaceAgain(m));
+        backend.upload(deviceMasking.replaceAt(), m.replaceAt());
 
         ops.setRng(seed, step);
         Var loss = objective == Objective.ELECTRA
@@ -134,20 +111,6 @@ public final class StepHarness implements AutoCloseable {
         }
         step++;
         return value;
-    }
-
-    /**
-     * Backend.replaceTokens documents that negative positions are skipped, but CpuBackend rejects them
-     * (reported to the lead). A duplicate slot (-1 after a live slot at the same row) is pointed back at
-     * its row instead: that row is replaced by the later sample rather than the first, which changes no
-     * cost. Synthetic rows are full length, so there are no dead slots.
-     */
-    private static int[] duplicatesReplaceAgain(Masking.Batch m) {
-        int[] at = m.replaceAt().clone();
-        for (int k = 0; k < at.length; k++) {
-            if (at[k] < 0 && m.targets()[k] >= 0) at[k] = m.rows()[k];
-        }
-        return at;
     }
 
     /** Trainable values, each shared tensor once. */
