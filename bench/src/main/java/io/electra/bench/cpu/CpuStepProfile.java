@@ -3,6 +3,7 @@ package io.electra.bench.cpu;
 import io.electra.engine.Backend;
 import io.electra.engine.DType;
 import io.electra.engine.RngKey;
+import io.electra.engine.Tensor;
 import io.electra.engine.autograd.Ops;
 import io.electra.engine.autograd.Tape;
 import io.electra.engine.cpu.CpuBackend;
@@ -175,12 +176,21 @@ public final class CpuStepProfile {
                 } catch (InvocationTargetException e) {
                     throw e.getCause();
                 } finally {
-                    long[] acc = byMethod.computeIfAbsent(method.getName(), k -> new long[2]);
+                    long[] acc = byMethod.computeIfAbsent(label(method.getName(), args), k -> new long[2]);
                     acc[0] += System.nanoTime() - t0;
                     acc[1]++;
                 }
             };
             return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[]{Backend.class}, h);
+        }
+
+        /** The method name; for matmul also its variant and M x N x K, the shapes that decide its speed. */
+        static String label(String method, Object[] args) {
+            if (!method.equals("matmul")) return method;
+            Tensor out = (Tensor) args[0], a = (Tensor) args[1];
+            boolean ta = (Boolean) args[2], tb = (Boolean) args[4];
+            int k = ta ? a.dim(-2) : a.dim(-1);
+            return "matmul " + (ta ? "T" : "N") + (tb ? "T" : "N") + " " + out.dim(-2) + "x" + out.dim(-1) + "x" + k;
         }
 
         void clear() {
@@ -194,7 +204,7 @@ public final class CpuStepProfile {
             byMethod.entrySet().stream()
                     .sorted((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0]))
                     .filter(e -> e.getValue()[0] / 1e6 / steps >= 0.05)
-                    .forEach(e -> System.out.printf("  %-24s %8.2f ms %5.1f%%  %5d calls%n", e.getKey(),
+                    .forEach(e -> System.out.printf("  %-30s %8.2f ms %5.1f%%  %5d calls%n", e.getKey(),
                             e.getValue()[0] / 1e6 / steps, 100 * e.getValue()[0] / 1e6 / steps / meanStepMs,
                             e.getValue()[1] / steps));
         }
