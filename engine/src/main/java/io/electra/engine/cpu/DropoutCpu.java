@@ -17,6 +17,17 @@ final class DropoutCpu {
 
     /** out = in * keep / (1 - p). */
     void forward(Tensor out, Tensor in, float p, RngKey key) {
+        if (out.storage() instanceof float[] o) {
+            float[] x = (float[]) in.storage();
+            int oo = Elements.index(out, 0), xo = Elements.index(in, 0);
+            elementwise.chunked(in.size(), (from, n) -> {
+                float[] keep = Scratch.floats(1, n);
+                keepScale(key, from, keep, 0, n, p);
+                int a = oo + (int) from, b = xo + (int) from;
+                for (int i = 0; i < n; i++) o[a + i] = x[b + i] * keep[i];
+            });
+            return;
+        }
         elementwise.chunked(in.size(), (from, n) -> {
             double[] x = Scratch.get(0, n), keep = Scratch.get(1, n);
             keepScale(key, from, keep, 0, n, p);
@@ -28,6 +39,17 @@ final class DropoutCpu {
 
     /** dIn += dOut * keep / (1 - p). */
     void backward(Tensor dIn, Tensor dOut, float p, RngKey key) {
+        if (dIn.storage() instanceof float[] d) {
+            float[] g = (float[]) dOut.storage();
+            int dOff = Elements.index(dIn, 0), gOff = Elements.index(dOut, 0);
+            elementwise.chunked(dOut.size(), (from, n) -> {
+                float[] keep = Scratch.floats(1, n);
+                keepScale(key, from, keep, 0, n, p);
+                int a = dOff + (int) from, b = gOff + (int) from;
+                for (int i = 0; i < n; i++) d[a + i] += g[b + i] * keep[i];
+            });
+            return;
+        }
         elementwise.chunked(dOut.size(), (from, n) -> {
             double[] g = Scratch.get(0, n), keep = Scratch.get(1, n);
             keepScale(key, from, keep, 0, n, p);
