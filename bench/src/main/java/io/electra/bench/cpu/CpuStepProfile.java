@@ -79,8 +79,9 @@ public final class CpuStepProfile {
                 double[] sorted = ms.clone();
                 Arrays.sort(sorted);
                 double mean = Arrays.stream(ms).average().orElse(0);
-                System.out.printf("%-8s b%-3d t%-4d ms/step: median %8.1f  min %8.1f  mean %8.1f  (loss %.4f)%n",
-                        s[0], batch, seq, sorted[steps / 2], sorted[0], mean, step.lastLoss);
+                System.out.printf("%-8s b%-3d t%-4d ms/step: median %8.1f  min %8.1f  mean %8.1f  (loss %.4f, arena %d MB, %d new arrays last step)%n",
+                        s[0], batch, seq, sorted[steps / 2], sorted[0], mean, step.lastLoss,
+                        b.memoryStats().arenaCapacityBytes() >> 20, step.arenaAllocations);
                 if (timing != null) timing.print(steps, mean);
             }
         }
@@ -100,6 +101,7 @@ public final class CpuStepProfile {
         final ElectraPretraining.DeviceMasking deviceMasking;
         final SplittableRandom rng = new SplittableRandom(SEED);
         double lastLoss;
+        long arenaAllocations;
 
         Step(Backend b, Preset preset, int batch, int seq) {
             this.b = b;
@@ -156,6 +158,7 @@ public final class CpuStepProfile {
                 var o = model.forward(ops, inputs, deviceMasking, null, new RngKey(SEED, stream, RngKey.GUMBEL), null);
                 tape.backward(o.total());
                 lastLoss = b.downloadFloat(o.total().value())[0];
+                arenaAllocations = b.memoryStats().arenaAllocationsSinceWarm();
             } finally {
                 tape.reset();
                 b.resetArena();
