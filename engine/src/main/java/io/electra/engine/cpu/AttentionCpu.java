@@ -16,17 +16,24 @@ import java.util.Arrays;
  * (an all-padding sequence) gets P = 0 and out = 0 rather than HF's uniform average over padding.
  * Backward, with Pd = dropout(P): dv += Pd^T dOut; dPd = dOut v^T; dP = dPd * keep/(1-p);
  * dS = P (dP - sum_j dP P); dq += scale dS k; dk += scale dS^T q.
- * Work is split over the B*H independent (b, h) pairs.
+ * Work is split over the B*H independent (b, h) pairs. These loops, in double, are the reference
+ * and run for F64; F32 takes the matmul-based {@link AttentionF32}.
  */
 final class AttentionCpu {
     private final Parallel parallel;
+    private final AttentionF32 f32;
 
     AttentionCpu(Parallel parallel) {
         this.parallel = parallel;
+        this.f32 = new AttentionF32(parallel);
     }
 
     void forward(Tensor out, Tensor saved, Tensor q, Tensor k, Tensor v, Tensor keyMask, float scale,
                  float dropoutP, RngKey key) {
+        if (q.storage() instanceof float[]) {
+            f32.forward(out, saved, q, k, v, keyMask, scale, dropoutP, key);
+            return;
+        }
         int heads = q.dim(1), seq = q.dim(2), dim = q.dim(3);
         int pairs = q.dim(0) * heads, td = seq * dim, tt = seq * seq;
         parallel.parallelFor(pairs, 4L * tt * dim, (p0, p1) -> {
@@ -80,6 +87,10 @@ final class AttentionCpu {
 
     void backward(Tensor dq, Tensor dk, Tensor dv, Tensor dOut, Tensor q, Tensor k, Tensor v, Tensor saved,
                   float scale, float dropoutP, RngKey key) {
+        if (q.storage() instanceof float[]) {
+            f32.backward(dq, dk, dv, dOut, q, k, v, saved, scale, dropoutP, key);
+            return;
+        }
         int heads = q.dim(1), seq = q.dim(2), dim = q.dim(3);
         int pairs = q.dim(0) * heads, td = seq * dim, tt = seq * seq;
         parallel.parallelFor(pairs, 8L * tt * dim, (p0, p1) -> {

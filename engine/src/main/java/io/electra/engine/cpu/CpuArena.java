@@ -13,17 +13,24 @@ import java.util.List;
  * step therefore allocates nothing, which {@link #allocationsSinceReset} lets a test prove.
  */
 final class CpuArena {
+    /** Slots at least this long are zeroed by the thread pool (the logits and their gradient are tens of MB). */
+    private static final int PARALLEL_ZERO = 1 << 18;
     private final List<Object> slots = new ArrayList<>(); // float[] / double[] / int[] / short[]
+    private final Parallel parallel;
     private int cursor;
     private long bytesInUse;
     private long capacityBytes;
     private long allocationsSinceReset;
 
+    CpuArena(Parallel parallel) {
+        this.parallel = parallel;
+    }
+
     /** Zero-filled storage for {@code n} elements of {@code dtype} (possibly a longer array). */
     Object take(DType dtype, int n) {
         Object storage = cursor < slots.size() ? slots.get(cursor) : null;
         if (storage != null && CpuStorage.dtypeOf(storage) == dtype && CpuStorage.length(storage) >= n) {
-            CpuStorage.zero(storage, n);
+            zero(storage, n);
         } else {
             if (storage != null) capacityBytes -= (long) CpuStorage.length(storage) * CpuStorage.dtypeOf(storage).bytes;
             storage = CpuStorage.newArray(dtype, n);
@@ -55,4 +62,13 @@ final class CpuArena {
         return allocationsSinceReset;
     }
 
+    private void zero(Object storage, int n) {
+        if (n < PARALLEL_ZERO) {
+            CpuStorage.zero(storage, 0, n);
+            return;
+        }
+        int chunks = (n + PARALLEL_ZERO - 1) / PARALLEL_ZERO;
+        parallel.parallelFor(chunks, PARALLEL_ZERO, (c0, c1) ->
+                CpuStorage.zero(storage, c0 * PARALLEL_ZERO, (int) Math.min(n, (long) c1 * PARALLEL_ZERO)));
+    }
 }

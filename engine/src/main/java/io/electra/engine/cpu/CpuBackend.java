@@ -19,7 +19,7 @@ import java.util.Map;
  */
 public final class CpuBackend implements Backend {
     private final Parallel parallel;
-    private final CpuArena arena = new CpuArena();
+    private final CpuArena arena;
     private final Map<Object, Long> persistent = new IdentityHashMap<>(); // storage -> bytes
     private long persistentBytes;
     private long peakBytes;
@@ -45,6 +45,7 @@ public final class CpuBackend implements Backend {
     /** A backend whose kernels run on {@code threads} threads (1 = everything on the caller). */
     public CpuBackend(int threads) {
         parallel = new Parallel(threads);
+        arena = new CpuArena(parallel);
         elementwise = new ElementwiseCpu(parallel);
         matmul = new MatmulCpu(parallel);
         gelu = new GeluCpu(elementwise);

@@ -38,12 +38,12 @@ final class CpuStorage {
         return ((short[]) storage).length;
     }
 
-    /** Zeroes the first {@code n} elements. */
-    static void zero(Object storage, int n) {
-        if (storage instanceof float[] a) Arrays.fill(a, 0, n, 0f);
-        else if (storage instanceof double[] a) Arrays.fill(a, 0, n, 0d);
-        else if (storage instanceof int[] a) Arrays.fill(a, 0, n, 0);
-        else Arrays.fill((short[]) storage, 0, n, (short) 0);
+    /** Zeroes elements {@code [from, to)}. */
+    static void zero(Object storage, int from, int to) {
+        if (storage instanceof float[] a) Arrays.fill(a, from, to, 0f);
+        else if (storage instanceof double[] a) Arrays.fill(a, from, to, 0d);
+        else if (storage instanceof int[] a) Arrays.fill(a, from, to, 0);
+        else Arrays.fill((short[]) storage, from, to, (short) 0);
     }
 
     /** Round to nearest even; NaN stays a (quiet) NaN rather than rounding into infinity. */

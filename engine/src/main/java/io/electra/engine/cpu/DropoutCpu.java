@@ -2,7 +2,6 @@ package io.electra.engine.cpu;
 
 import io.electra.engine.RngKey;
 import io.electra.engine.Tensor;
-import io.electra.engine.random.Philox;
 
 /**
  * Inverted dropout driven by the counter-based Philox stream: element i is kept when
@@ -18,6 +17,17 @@ final class DropoutCpu {
 
     /** out = in * keep / (1 - p). */
     void forward(Tensor out, Tensor in, float p, RngKey key) {
+        if (out.storage() instanceof float[] o) {
+            float[] x = (float[]) in.storage();
+            int oo = Elements.index(out, 0), xo = Elements.index(in, 0);
+            elementwise.chunked(in.size(), (from, n) -> {
+                float[] keep = Scratch.floats(1, n);
+                keepScale(key, from, keep, 0, n, p);
+                int a = oo + (int) from, b = xo + (int) from;
+                for (int i = 0; i < n; i++) o[a + i] = x[b + i] * keep[i];
+            });
+            return;
+        }
         elementwise.chunked(in.size(), (from, n) -> {
             double[] x = Scratch.get(0, n), keep = Scratch.get(1, n);
             keepScale(key, from, keep, 0, n, p);
@@ -29,6 +39,17 @@ final class DropoutCpu {
 
     /** dIn += dOut * keep / (1 - p). */
     void backward(Tensor dIn, Tensor dOut, float p, RngKey key) {
+        if (dIn.storage() instanceof float[] d) {
+            float[] g = (float[]) dOut.storage();
+            int dOff = Elements.index(dIn, 0), gOff = Elements.index(dOut, 0);
+            elementwise.chunked(dOut.size(), (from, n) -> {
+                float[] keep = Scratch.floats(1, n);
+                keepScale(key, from, keep, 0, n, p);
+                int a = dOff + (int) from, b = gOff + (int) from;
+                for (int i = 0; i < n; i++) d[a + i] += g[b + i] * keep[i];
+            });
+            return;
+        }
         elementwise.chunked(dOut.size(), (from, n) -> {
             double[] g = Scratch.get(0, n), keep = Scratch.get(1, n);
             keepScale(key, from, keep, 0, n, p);
@@ -40,20 +61,30 @@ final class DropoutCpu {
 
     /**
      * dst[off + k] = keep(start + k) / (1 - p) for k in [0, n): 0 for a dropped element, the
-     * inverted-dropout scale for a kept one. Draws one Philox block per four elements.
+     * inverted-dropout scale for a kept one.
      */
     static void keepScale(RngKey key, long start, double[] dst, int off, int n, float p) {
         double scale = 1.0 / (1.0 - p);
-        int[] block = new int[4];
-        int k0 = (int) key.seed(), k1 = (int) (key.seed() >>> 32), step = (int) key.step(), purpose = key.purpose();
-        long i = start;
-        int k = 0;
-        while (k < n) {
-            long b = i >>> 2;
-            Philox.block((int) b, (int) (b >>> 32), step, purpose, k0, k1, block);
-            for (int lane = (int) (i & 3); lane < 4 && k < n; lane++, k++, i++) {
-                dst[off + k] = Philox.uniform(block[lane]) >= p ? scale : 0.0;
-            }
-        }
+        int[] bits = Scratch.ints(5, n);
+        PhiloxCpu.bits(key, start, bits, 0, n);
+        int limit = keepLimit(p);
+        for (int k = 0; k < n; k++) dst[off + k] = PhiloxCpu.uniform24(bits[k]) >= limit ? scale : 0.0;
+    }
+
+    /** The float twin of {@link #keepScale(RngKey, long, double[], int, int, float)}. */
+    static void keepScale(RngKey key, long start, float[] dst, int off, int n, float p) {
+        float scale = (float) (1.0 / (1.0 - p));
+        int[] bits = Scratch.ints(5, n);
+        PhiloxCpu.bits(key, start, bits, 0, n);
+        int limit = keepLimit(p);
+        for (int k = 0; k < n; k++) dst[off + k] = PhiloxCpu.uniform24(bits[k]) >= limit ? scale : 0f;
+    }
+
+    /**
+     * The smallest 24-bit k with k * 2^-24 >= p: uniform(bits) >= p exactly when
+     * (bits >>> 8) >= keepLimit(p), since p * 2^24 is exact in double.
+     */
+    static int keepLimit(float p) {
+        return (int) Math.ceil(p * 0x1.0p24);
     }
 }

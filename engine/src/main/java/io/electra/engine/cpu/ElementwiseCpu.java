@@ -11,6 +11,8 @@ import java.util.Arrays;
  */
 final class ElementwiseCpu {
     static final int CHUNK = 4096;
+    /** Rows per float partial sum in the F32 column sums. */
+    static final int ROW_BLOCK = 64;
     private final Parallel parallel;
 
     ElementwiseCpu(Parallel parallel) {
@@ -20,6 +22,17 @@ final class ElementwiseCpu {
     /** out[N,C] = in[N,C] + bias[C]. */
     void biasAdd(Tensor out, Tensor in, Tensor bias) {
         int rows = in.rowsFlat(), cols = in.cols();
+        if (out.storage() instanceof float[] o) { // F32: plain float loops, which the JIT vectorises
+            float[] x = (float[]) in.storage(), b = (float[]) bias.storage();
+            int oo = Elements.index(out, 0), xo = Elements.index(in, 0), bo = Elements.index(bias, 0);
+            parallel.parallelFor(rows, cols, (r0, r1) -> {
+                for (int r = r0; r < r1; r++) {
+                    int or = oo + r * cols, xr = xo + r * cols;
+                    for (int c = 0; c < cols; c++) o[or + c] = x[xr + c] + b[bo + c];
+                }
+            });
+            return;
+        }
         parallel.parallelFor(rows, cols, (r0, r1) -> {
             double[] b = Scratch.get(0, cols), x = Scratch.get(1, cols);
             Elements.load(bias, 0, b, 0, cols);
@@ -31,9 +44,32 @@ final class ElementwiseCpu {
         });
     }
 
-    /** dBias[C] += column sums of dOut[N,C]; each thread owns a range of columns, summed in row order. */
+    /**
+     * dBias[C] += column sums of dOut[N,C]; each thread owns a range of columns, summed in row order.
+     * F32 sums blocks of {@value #ROW_BLOCK} rows in float (vectorised) and the block sums in double.
+     */
     void biasBackward(Tensor dBias, Tensor dOut) {
         int rows = dOut.rowsFlat(), cols = dOut.cols();
+        if (dOut.storage() instanceof float[] d) {
+            float[] db = (float[]) dBias.storage();
+            int dOff = Elements.index(dOut, 0), bOff = Elements.index(dBias, 0);
+            parallel.parallelFor(cols, rows, (c0, c1) -> {
+                int w = c1 - c0;
+                double[] sum = Scratch.get(0, w);
+                float[] block = Scratch.floats(0, w);
+                Arrays.fill(sum, 0, w, 0);
+                for (int r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
+                    Arrays.fill(block, 0, w, 0f);
+                    for (int r = r0; r < Math.min(rows, r0 + ROW_BLOCK); r++) {
+                        int at = dOff + r * cols + c0;
+                        for (int c = 0; c < w; c++) block[c] += d[at + c];
+                    }
+                    for (int c = 0; c < w; c++) sum[c] += block[c];
+                }
+                for (int c = 0; c < w; c++) db[bOff + c0 + c] += (float) sum[c];
+            });
+            return;
+        }
         parallel.parallelFor(cols, rows, (c0, c1) -> {
             int w = c1 - c0;
             double[] sum = Scratch.get(0, w), x = Scratch.get(1, w);

@@ -1,6 +1,7 @@
 package io.electra.engine.cpu;
 
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -11,6 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class Exp {
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final boolean VECTOR = MatmulF32.VECTOR_DEFAULT;
 
     private Exp() {
@@ -31,6 +33,26 @@ final class Exp {
         }
         for (; i < end; i++) {
             x[i] = Math.exp(x[i] - shift);
+            sum += x[i];
+        }
+        return sum;
+    }
+
+    /** The float twin: x[i] = exp(x[i] - shift) in float; returns their sum, accumulated in float lanes. */
+    static float expShifted(float[] x, int from, int n, float shift) {
+        int i = from, end = from + n;
+        float sum = 0;
+        if (VECTOR) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int bound = from + F.loopBound(n); i < bound; i += F.length()) {
+                FloatVector e = FloatVector.fromArray(F, x, i).sub(shift).lanewise(VectorOperators.EXP);
+                e.intoArray(x, i);
+                acc = acc.add(e);
+            }
+            sum = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < end; i++) {
+            x[i] = (float) Math.exp(x[i] - shift);
             sum += x[i];
         }
         return sum;

@@ -19,7 +19,16 @@ final class LossCpu {
     void crossEntropyForward(Tensor loss, Tensor lse, Tensor logits, Tensor targets) {
         int rows = logits.rowsFlat(), vocab = logits.cols();
         double[] perRow = new double[rows];
-        parallel.parallelFor(rows, 20L * vocab, (r0, r1) -> {
+        if (logits.storage() instanceof float[]) {
+            parallel.parallelFor(rows, 20L * vocab, (r0, r1) -> {
+                for (int r = r0; r < r1; r++) {
+                    int t = Elements.getInt(targets, r);
+                    double l = CrossEntropyF32.logSumExp(logits, r);
+                    Elements.set(lse, r, l);
+                    perRow[r] = t >= 0 ? l - Elements.get(logits, (long) r * vocab + t) : 0;
+                }
+            });
+        } else parallel.parallelFor(rows, 20L * vocab, (r0, r1) -> {
             double[] x = Scratch.get(0, vocab);
             for (int r = r0; r < r1; r++) {
                 Elements.load(logits, (long) r * vocab, x, 0, vocab);
@@ -48,6 +57,15 @@ final class LossCpu {
         for (int r = 0; r < rows; r++) if (Elements.getInt(targets, r) >= 0) count++;
         if (count == 0) return;
         double g = Elements.get(dLoss, 0) / count;
+        if (logits.storage() instanceof float[]) {
+            parallel.parallelFor(rows, 20L * vocab, (r0, r1) -> {
+                for (int r = r0; r < r1; r++) {
+                    int t = Elements.getInt(targets, r);
+                    if (t >= 0) CrossEntropyF32.addGradient(dLogits, logits, r, t, (float) Elements.get(lse, r), (float) g);
+                }
+            });
+            return;
+        }
         parallel.parallelFor(rows, 20L * vocab, (r0, r1) -> {
             double[] x = Scratch.get(0, vocab);
             for (int r = r0; r < r1; r++) {

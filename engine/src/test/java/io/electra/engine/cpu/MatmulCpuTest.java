@@ -35,7 +35,8 @@ class MatmulCpuTest {
     @Test
     void allTransposesMatchNaiveTripleLoopAtOddSizes() {
         Random rnd = new Random(1);
-        int[][] sizes = {{1, 1, 1}, {1, 7, 3}, {5, 1, 9}, {17, 33, 9}, {65, 31, 130}, {3, 300, 257}, {200, 40, 20}, {3, 4100, 5}};
+        int[][] sizes = {{1, 1, 1}, {1, 7, 3}, {5, 1, 9}, {17, 33, 9}, {65, 31, 130}, {3, 300, 257}, {200, 40, 20}, {3, 4100, 5},
+                {50, 70, 600}, {40, 300, 600}, {9, 700, 3000}};
         for (DType dtype : new DType[]{DType.F32, DType.F64}) {
             for (int[] s : sizes) {
                 for (int t = 0; t < 4; t++) {
@@ -89,6 +90,33 @@ class MatmulCpuTest {
                 new MatmulF32(p, false).multiply(av, 0, ta, bv, 0, tb, sca, 0, m, n, k, 1, false);
             }
             Approx.assertClose("vector vs scalar, transA " + ta + " transB " + tb, sca, vec, 1e-5, 1e-5);
+        }
+    }
+
+    /** Threads split the tiles of C, never the sums inside one element: any thread count gives the same bits. */
+    @Test
+    void productsAreBitIdenticalForAnyThreadCount() {
+        Random rnd = new Random(5);
+        int[][] sizes = {{304, 64, 3001}, {3001, 64, 304}, {304, 3001, 64}, {128, 128, 32}, {67, 301, 257}};
+        for (int[] s : sizes) {
+            for (int t = 0; t < 4; t++) {
+                boolean ta = (t & 1) != 0, tb = (t & 2) != 0;
+                int m = s[0], n = s[1], k = s[2];
+                float[] a = new float[m * k], b = new float[k * n];
+                for (int i = 0; i < a.length; i++) a[i] = rnd.nextFloat() - 0.5f;
+                for (int i = 0; i < b.length; i++) b[i] = rnd.nextFloat() - 0.5f;
+                float[] one = new float[m * n], three = new float[m * n];
+                try (Parallel p1 = new Parallel(1); Parallel p3 = new Parallel(3)) {
+                    new MatmulF32(p1, MatmulF32.VECTOR_DEFAULT).multiply(a, 0, ta, b, 0, tb, one, 0, m, n, k, 0.5f, false);
+                    new MatmulF32(p3, MatmulF32.VECTOR_DEFAULT).multiply(a, 0, ta, b, 0, tb, three, 0, m, n, k, 0.5f, false);
+                }
+                for (int i = 0; i < one.length; i++) {
+                    if (Float.floatToRawIntBits(one[i]) != Float.floatToRawIntBits(three[i])) {
+                        org.junit.jupiter.api.Assertions.fail(String.format("%dx%dx%d transA %b transB %b element %d: "
+                                + "1 thread %s, 3 threads %s", m, n, k, ta, tb, i, one[i], three[i]));
+                    }
+                }
+            }
         }
     }
 

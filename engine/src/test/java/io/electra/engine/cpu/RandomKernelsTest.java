@@ -152,4 +152,44 @@ class RandomKernelsTest {
             assertEquals(best, cpu.downloadInt(out)[r], "row " + r);
         }
     }
+
+    /**
+     * Rows long enough for the skip test to matter (flat, peaked, widely spread logits, some -inf and
+     * a NaN) pick exactly the element a plain scan over every score picks.
+     */
+    @Test
+    void gumbelSampleOnWideRowsIsTheDocumentedArgmax() {
+        int rows = 6, vocab = 5003;
+        double[] lv = new double[rows * vocab];
+        java.util.Random rnd = new java.util.Random(31);
+        for (int v = 0; v < vocab; v++) {
+            lv[v] = 0.01 * rnd.nextGaussian();                              // flat
+            lv[vocab + v] = v == 4000 ? 12 : rnd.nextGaussian();             // one dominant token
+            lv[2 * vocab + v] = 8 * rnd.nextGaussian();                      // spread like a trained LM
+            lv[3 * vocab + v] = v % 7 == 0 ? Double.NEGATIVE_INFINITY : rnd.nextGaussian();
+            lv[4 * vocab + v] = 1e4 + rnd.nextGaussian();                    // large offset
+            lv[5 * vocab + v] = v == 17 ? Double.NaN : rnd.nextGaussian();
+        }
+        for (DType dtype : new DType[]{DType.F32, DType.F64}) {
+            Tensor x = cpu.allocate(dtype, rows, vocab);
+            cpu.upload(x, lv);
+            RngKey key = new RngKey(77, 3, RngKey.GUMBEL);
+            Tensor out = cpu.allocate(DType.I32, rows);
+            cpu.gumbelSample(out, x, key);
+            double[] logits = cpu.downloadDouble(x);
+            for (int r = 0; r < rows; r++) {
+                int best = 0;
+                double bestScore = Double.NEGATIVE_INFINITY;
+                for (int v = 0; v < vocab; v++) {
+                    double u = Philox.uniform(Philox.bits(key, (long) r * vocab + v)) + 0x1.0p-25;
+                    double score = logits[r * vocab + v] - Math.log(-Math.log(u));
+                    if (score > bestScore) {
+                        bestScore = score;
+                        best = v;
+                    }
+                }
+                assertEquals(best, cpu.downloadInt(out)[r], dtype + " row " + r);
+            }
+        }
+    }
 }
