@@ -37,14 +37,13 @@ final class CrossEntropyF32 {
     static void addGradient(Tensor dLogits, Tensor logits, int r, int t, float lse, float g) {
         int vocab = logits.cols(), xo = Elements.index(logits, (long) r * vocab), d0 = Elements.index(dLogits, (long) r * vocab);
         float[] x = (float[]) logits.storage(), d = (float[]) dLogits.storage();
-        int v = 0;
-        if (VECTOR) {
-            for (int bound = S.loopBound(vocab); v < bound; v += S.length()) {
-                FloatVector p = FloatVector.fromArray(S, x, xo + v).sub(lse).lanewise(VectorOperators.EXP);
-                FloatVector.fromArray(S, d, d0 + v).add(p.mul(g)).intoArray(d, d0 + v);
-            }
+        float[] e = Scratch.floats(0, BLOCK);
+        for (int b = 0; b < vocab; b += BLOCK) {
+            int n = Math.min(BLOCK, vocab - b), at = d0 + b;
+            System.arraycopy(x, xo + b, e, 0, n);
+            Exp.expShifted(e, 0, n, lse);
+            for (int v = 0; v < n; v++) d[at + v] += e[v] * g;
         }
-        for (; v < vocab; v++) d[d0 + v] += g * (float) Math.exp(x[xo + v] - lse);
         d[d0 + t] -= g;
     }
 

@@ -46,28 +46,34 @@ final class ElementwiseCpu {
 
     /**
      * dBias[C] += column sums of dOut[N,C]; each thread owns a range of columns, summed in row order.
-     * F32 sums blocks of {@value #ROW_BLOCK} rows in float (vectorised) and the block sums in double.
+     * F32 sums blocks of {@value #ROW_BLOCK} rows in float (vectorised) and the block sums in double,
+     * in block order.
      */
     void biasBackward(Tensor dBias, Tensor dOut) {
         int rows = dOut.rowsFlat(), cols = dOut.cols();
         if (dOut.storage() instanceof float[] d) {
+            // Blocks of rows, not ranges of columns, go to the threads (a row is only C long, too
+            // short to split); each block's float sums land in its own row of partial, which is then
+            // summed in block order. The blocks are fixed, so the bits do not depend on the threads.
             float[] db = (float[]) dBias.storage();
             int dOff = Elements.index(dOut, 0), bOff = Elements.index(dBias, 0);
-            parallel.parallelFor(cols, rows, (c0, c1) -> {
-                int w = c1 - c0;
-                double[] sum = Scratch.get(0, w);
-                float[] block = Scratch.floats(0, w);
-                Arrays.fill(sum, 0, w, 0);
-                for (int r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
-                    Arrays.fill(block, 0, w, 0f);
-                    for (int r = r0; r < Math.min(rows, r0 + ROW_BLOCK); r++) {
-                        int at = dOff + r * cols + c0;
-                        for (int c = 0; c < w; c++) block[c] += d[at + c];
+            int blocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
+            double[] partial = new double[blocks * cols];
+            parallel.parallelFor(blocks, (long) ROW_BLOCK * cols, (b0, b1) -> {
+                float[] block = Scratch.floats(0, cols);
+                for (int b = b0; b < b1; b++) {
+                    Arrays.fill(block, 0, cols, 0f);
+                    for (int r = b * ROW_BLOCK; r < Math.min(rows, (b + 1) * ROW_BLOCK); r++) {
+                        int at = dOff + r * cols;
+                        for (int c = 0; c < cols; c++) block[c] += d[at + c];
                     }
-                    for (int c = 0; c < w; c++) sum[c] += block[c];
+                    for (int c = 0; c < cols; c++) partial[b * cols + c] = block[c];
                 }
-                for (int c = 0; c < w; c++) db[bOff + c0 + c] += (float) sum[c];
             });
+            double[] sum = Scratch.get(0, cols);
+            Arrays.fill(sum, 0, cols, 0);
+            for (int b = 0; b < blocks; b++) for (int c = 0; c < cols; c++) sum[c] += partial[b * cols + c];
+            for (int c = 0; c < cols; c++) db[bOff + c] += (float) sum[c];
             return;
         }
         parallel.parallelFor(cols, rows, (c0, c1) -> {

@@ -28,13 +28,14 @@ final class NormalCdf {
     private NormalCdf() {
     }
 
-    /** out[i] = Phi(x[i]) for i in [0, n); out may be x. */
+    /** out[i] = Phi(x[i]) for i in [0, n); out must not be x. */
     static void cdf(double[] x, double[] out, int n) {
+        double[] ts = Scratch.get(5, n);
         int i = 0;
         if (VECTOR) {
+            // pass 1: t and the exponent s - z^2 (into out); pass 2: exp in place; pass 3: Phi
             for (int bound = S.loopBound(n); i < bound; i += S.length()) {
-                DoubleVector xv = DoubleVector.fromArray(S, x, i);
-                DoubleVector z = xv.abs().mul(INV_SQRT2);
+                DoubleVector z = DoubleVector.fromArray(S, x, i).abs().mul(INV_SQRT2);
                 DoubleVector t = DoubleVector.broadcast(S, 1.0).div(z.mul(0.5).add(1.0));
                 DoubleVector s = DoubleVector.broadcast(S, P[11]);
                 s = s.fma(t, DoubleVector.broadcast(S, P[10]));
@@ -48,8 +49,14 @@ final class NormalCdf {
                 s = s.fma(t, DoubleVector.broadcast(S, P[2]));
                 s = s.fma(t, DoubleVector.broadcast(S, P[1]));
                 s = s.fma(t, DoubleVector.broadcast(S, P[0]));
-                DoubleVector half = t.mul(0.5).mul(s.sub(z.mul(z)).lanewise(VectorOperators.EXP)); // erfc(z) / 2
-                half.neg().add(1.0).blend(half, xv.compare(VectorOperators.LT, 0.0)).intoArray(out, i);
+                t.intoArray(ts, i);
+                s.sub(z.mul(z)).intoArray(out, i);
+            }
+            Exp.expShifted(out, 0, i, 0);
+            for (int j = 0; j < i; j += S.length()) {
+                DoubleVector half = DoubleVector.fromArray(S, ts, j).mul(0.5).mul(DoubleVector.fromArray(S, out, j)); // erfc(z) / 2
+                DoubleVector xv = DoubleVector.fromArray(S, x, j);
+                half.neg().add(1.0).blend(half, xv.compare(VectorOperators.LT, 0.0)).intoArray(out, j);
             }
         }
         for (; i < n; i++) out[i] = cdf(x[i]);
@@ -59,7 +66,7 @@ final class NormalCdf {
     static double cdf(double x) {
         double z = Math.abs(x) * INV_SQRT2, t = 1 / (1 + 0.5 * z), s = P[11];
         for (int k = 10; k >= 0; k--) s = Math.fma(s, t, P[k]);
-        double half = 0.5 * t * Math.exp(s - z * z);
+        double half = t * 0.5 * Exp.exp(s - z * z);
         return x < 0 ? half : 1 - half;
     }
 }
