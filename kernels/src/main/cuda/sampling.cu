@@ -11,6 +11,16 @@
 #include "common.cuh"
 #include "philox.cuh"
 
+// -log(u + 2^-25) for u = (bits >> 8) * 2^-24, without forming u + 2^-25 in float: for the largest u
+// that sum rounds to exactly 1, whose log is 0, and the element would win its row with an infinite
+// score. With m = bits >> 8, u + 2^-25 = (2m + 1) 2^-25; below 1/2 that is exact in float, above it
+// 1 - (u + 2^-25) = (2 (2^24 - m) - 1) 2^-25 is exact, and log1p keeps its precision.
+__device__ __forceinline__ float neg_log_shifted_uniform(uint32_t bits) {
+    const uint32_t m = bits >> 8;
+    if (m < (1u << 23)) return -logf((float)(2u * m + 1u) * 2.98023223876953125e-08f);
+    return -log1pf(-(float)(2u * ((1u << 24) - m) - 1u) * 2.98023223876953125e-08f);
+}
+
 __device__ __forceinline__ bool better(float s, int v, float bestS, int bestV) {
     return s > bestS || (s == bestS && v < bestV);
 }
@@ -31,8 +41,7 @@ extern "C" __global__ void sampling_forward_gumbel(int* out, const float* logits
             const i64 e = 4 * b + lane;
             if (e < e0 || e >= e1) continue;
             const int v = (int)(e - e0);
-            const float u = philox_uniform(philox_lane(r, lane)) + 2.98023223876953125e-08f;  // + 2^-25
-            const float s = logits[e] - logf(-logf(u));
+            const float s = logits[e] - logf(neg_log_shifted_uniform(philox_lane(r, lane)));
             if (better(s, v, best, bestV)) {
                 best = s;
                 bestV = v;
