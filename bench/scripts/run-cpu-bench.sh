@@ -58,7 +58,7 @@ report() {
   local raw=$1 machine stamp
   machine=${MACHINE:-$(hostname -s 2>/dev/null || echo machine)}
   stamp=$(date +%Y-%m-%d)
-  java -cp "$JAR" io.electra.bench.report.ReportWriter --raw "$raw" --out "bench/results/${stamp}-${machine}" \
+  java --add-modules jdk.incubator.vector -cp "$JAR" io.electra.bench.report.ReportWriter --raw "$raw" --out "bench/results/${stamp}-${machine}" \
     --sweep-preset "$SWEEP_PRESET"
 }
 
@@ -98,7 +98,7 @@ run() {  # logs the exact command, then runs it
 ours() {  # preset round [extra flags...]
   local p=$1 r=$2; shift 2
   read -r b w s <<< "$(size_of "$p")"
-  run java $JAVA_OPTS -cp "$JAR" io.electra.bench.step.StepBenchmark --device cpu --threads "$THREADS" \
+  run java --add-modules jdk.incubator.vector $JAVA_OPTS -cp "$JAR" io.electra.bench.step.StepBenchmark --device cpu --threads "$THREADS" \
     --presets "$p" --batch "$b" --seq $SEQ --warmup "$w" --steps "$s" --round "$r" "$@"
 }
 torch_ref() {  # preset round head [extra flags...]
@@ -128,7 +128,7 @@ done
 IFS=, read -ra SWEEP <<< "$SWEEP_BATCHES"
 read -r _ w s <<< "$(size_of "$SWEEP_PRESET")"
 for b in "${SWEEP[@]}"; do
-  run java $JAVA_OPTS -cp "$JAR" io.electra.bench.step.StepBenchmark --device cpu --threads "$THREADS" \
+  run java --add-modules jdk.incubator.vector $JAVA_OPTS -cp "$JAR" io.electra.bench.step.StepBenchmark --device cpu --threads "$THREADS" \
     --presets "$SWEEP_PRESET" --objectives electra --batch "$b" --seq $SEQ --warmup "$w" --steps "$s" --round 1 \
     --out "$RAW/ours-sweep-b$b.json"
   run "$PYTHON" bench/scripts/torch_step.py --device cpu --threads "$THREADS" --presets "$SWEEP_PRESET" \

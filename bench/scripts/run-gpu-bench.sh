@@ -60,7 +60,7 @@ run() {
   "$@" || echo "run-gpu-bench.sh: FAILED (exit $?): $*" | tee -a "$RAW/failures.txt"
 }
 ours() {  # preset round batch warmup steps out [extra]
-  run java $JAVA_OPTS -cp "$JAR" io.electra.bench.step.StepBenchmark --device cuda --presets "$1" --round "$2" \
+  run java --add-modules jdk.incubator.vector $JAVA_OPTS -cp "$JAR" io.electra.bench.step.StepBenchmark --device cuda --presets "$1" --round "$2" \
     --batch "$3" --seq $SEQ --warmup "$4" --steps "$5" --out "$6" "${@:7}"
 }
 hf() {  # preset round batch warmup steps mode head out [extra]
@@ -98,5 +98,5 @@ for b in "${SWEEP[@]}"; do
 done
 
 machine=${MACHINE:-$(hostname -s 2>/dev/null || echo machine)}
-java -cp "$JAR" io.electra.bench.report.ReportWriter --raw "$RAW" --out "bench/results/$(date +%Y-%m-%d)-${machine}" \
+java --add-modules jdk.incubator.vector -cp "$JAR" io.electra.bench.report.ReportWriter --raw "$RAW" --out "bench/results/$(date +%Y-%m-%d)-${machine}" \
   --sweep-preset "$SWEEP_PRESET" --peak-tflops "$PEAK"
