@@ -74,6 +74,8 @@ public final class DemoCommand implements Callable<Integer> {
                 print(detector, pair[1], "one word swapped");
             }
         }
+        System.out.println("\nCompare the swapped word's probability with the original word's. A tiny model a few minutes in"
+                + " has only begun to tell them apart; 'bin/electra demo --minutes 30' continues this run from its checkpoint.");
         System.out.println("\ncheckpoints (HuggingFace folders): " + run.resolve("checkpoints").toAbsolutePath());
         System.out.println("curves: " + run.resolve("losses.png").toAbsolutePath() + ", " + run.resolve("detection.png").toAbsolutePath());
         System.out.println("metrics: " + run.resolve("metrics.jsonl").toAbsolutePath());
