@@ -1,19 +1,10 @@
 package io.electra.bench.cpu;
 
 import io.electra.engine.Backend;
-import io.electra.engine.DType;
-import io.electra.engine.RngKey;
 import io.electra.engine.Tensor;
-import io.electra.engine.autograd.Ops;
-import io.electra.engine.autograd.Tape;
 import io.electra.engine.cpu.CpuBackend;
-import io.electra.engine.nn.Init;
-import io.electra.engine.nn.Parameter;
-import io.electra.engine.optim.AdamW;
-import io.electra.engine.optim.AdamWConfig;
-import io.electra.model.ElectraInputs;
-import io.electra.model.ElectraPretraining;
-import io.electra.model.Masking;
+import io.electra.bench.step.StepHarness;
+import io.electra.bench.step.Objective;
 import io.electra.model.Preset;
 
 import java.lang.reflect.InvocationHandler;
@@ -24,11 +15,10 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * Times whole ELECTRA pre-training steps (masking, generator and discriminator forward, backward,
- * AdamW) on the CPU backend, with synthetic rows, exactly as {@code ElectraTrainer} runs a step.
+ * AdamW) on the CPU backend through {@link StepHarness} (synthetic rows, a step as the trainer runs it).
  * Prints ms/step per preset and, with {@code --ops}, a per-backend-method breakdown measured in a
  * second pass through a timing proxy (the proxy's own cost is a few hundred nanoseconds a call).
  *
@@ -40,7 +30,6 @@ import java.util.SplittableRandom;
  * shared: compare variants back to back and report ratios.
  */
 public final class CpuStepProfile {
-    private static final int CLS = 101, SEP = 102, MASK = 103, PAD = 0;
     private static final long SEED = 1234;
 
     private CpuStepProfile() {
@@ -67,103 +56,23 @@ public final class CpuStepProfile {
             try (CpuBackend cpu = new CpuBackend(threads)) {
                 Timing timing = ops ? new Timing() : null;
                 Backend b = ops ? timing.wrap(cpu) : cpu;
-                Step step = new Step(b, Preset.named(s[0]), batch, seq);
-                for (int i = 0; i < warmup; i++) step.run(i);
+                StepHarness step = new StepHarness(b, Preset.named(s[0]), Objective.ELECTRA, batch, seq, SEED);
+                double loss = 0;
+                for (int i = 0; i < warmup; i++) step.step();
                 if (timing != null) timing.clear();
                 double[] ms = new double[steps];
                 for (int i = 0; i < steps; i++) {
                     long t0 = System.nanoTime();
-                    step.run(warmup + i);
+                    loss = step.step();
                     ms[i] = (System.nanoTime() - t0) / 1e6;
                 }
                 double[] sorted = ms.clone();
                 Arrays.sort(sorted);
                 double mean = Arrays.stream(ms).average().orElse(0);
-                System.out.printf("%-8s b%-3d t%-4d ms/step: median %8.1f  min %8.1f  mean %8.1f  (loss %.4f, arena %d MB, %d new arrays last step)%n",
-                        s[0], batch, seq, sorted[steps / 2], sorted[0], mean, step.lastLoss,
-                        b.memoryStats().arenaCapacityBytes() >> 20, step.arenaAllocations);
+                System.out.printf("%-8s b%-3d t%-4d ms/step: median %8.1f  min %8.1f  mean %8.1f  (loss %.4f, arena %d MB)%n",
+                        s[0], batch, seq, sorted[steps / 2], sorted[0], mean, loss, b.memoryStats().arenaCapacityBytes() >> 20);
                 if (timing != null) timing.print(steps, mean);
             }
-        }
-    }
-
-    /** One model, optimizer and synthetic data source; {@link #run} is one training step. */
-    private static final class Step {
-        final Backend b;
-        final int batch, seq;
-        final ElectraPretraining model;
-        final AdamW opt;
-        final Masking masking;
-        final Tape tape;
-        final Ops ops;
-        final int[] ids, types, mask;
-        final ElectraInputs inputs;
-        final ElectraPretraining.DeviceMasking deviceMasking;
-        final SplittableRandom rng = new SplittableRandom(SEED);
-        double lastLoss;
-        long arenaAllocations;
-
-        Step(Backend b, Preset preset, int batch, int seq) {
-            this.b = b;
-            this.batch = batch;
-            this.seq = seq;
-            model = new ElectraPretraining(b, preset.generator(), preset.discriminator(), 50f);
-            for (Parameter p : model.parameters()) {
-                String n = p.name();
-                if (n.endsWith("LayerNorm.weight")) Init.ones(p);
-                else if (n.endsWith(".bias")) Init.zeros(p);
-                else Init.truncatedNormal(p, preset.discriminator().initializerRange, SEED);
-            }
-            opt = new AdamW(b, model.parameters(), AdamWConfig.electra());
-            int vocab = preset.discriminator().vocabSize;
-            masking = new Masking(Masking.defaultMaxPredictions(preset.maskProb(), seq), preset.maskProb(), CLS, SEP, MASK,
-                    PAD, vocab, Masking.Style.ELECTRA);
-            tape = new Tape(b);
-            ops = new Ops(tape);
-            int n = batch * seq, k = batch * masking.maxPredictions();
-            ids = new int[n];
-            types = new int[n];
-            mask = new int[n];
-            inputs = ElectraInputs.upload(b, batch, seq, ids, types, mask);
-            deviceMasking = new ElectraPretraining.DeviceMasking(b.allocate(DType.I32, batch, seq), b.allocate(DType.I32, k),
-                    b.allocate(DType.I32, k), b.allocate(DType.I32, k));
-        }
-
-        /** Rows of random word pieces between [CLS] and [SEP], every other row padded after a random length. */
-        void nextRows(int vocab) {
-            for (int r = 0; r < batch; r++) {
-                int len = r % 2 == 0 ? seq : 8 + rng.nextInt(seq - 8);
-                for (int t = 0; t < seq; t++) {
-                    int i = r * seq + t;
-                    ids[i] = t >= len ? PAD : t == 0 ? CLS : t == len - 1 ? SEP : 1000 + rng.nextInt(vocab - 1000);
-                    types[i] = 0;
-                    mask[i] = t < len ? 1 : 0;
-                }
-            }
-        }
-
-        void run(long stream) {
-            nextRows(model.discriminator.config.vocabSize);
-            Masking.Batch m = masking.apply(ids, mask, batch, seq, new RngKey(SEED, stream, RngKey.MASKING));
-            b.upload(inputs.ids(), ids);
-            b.upload(inputs.tokenTypes(), types);
-            b.upload(inputs.attentionMask(), mask);
-            b.upload(deviceMasking.generatorIds(), m.maskedIds());
-            b.upload(deviceMasking.rows(), m.rows());
-            b.upload(deviceMasking.targets(), m.targets());
-            b.upload(deviceMasking.replaceAt(), m.replaceAt());
-            ops.setRng(SEED, stream);
-            ops.setTraining(true);
-            try {
-                var o = model.forward(ops, inputs, deviceMasking, null, new RngKey(SEED, stream, RngKey.GUMBEL), null);
-                tape.backward(o.total());
-                lastLoss = b.downloadFloat(o.total().value())[0];
-                arenaAllocations = b.memoryStats().arenaAllocationsSinceWarm();
-            } finally {
-                tape.reset();
-                b.resetArena();
-            }
-            opt.step(1e-4);
         }
     }
 
