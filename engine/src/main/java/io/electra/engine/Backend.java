@@ -13,7 +13,8 @@ package io.electra.engine;
  *   <li>Float kernels accept F32 and, on the CPU, F64 (all tensors of one call share the dtype);
  *       ids, targets, masks and indices are I32. A scalar is a tensor of shape {@code []} or {@code [1]}.</li>
  *   <li>Scalars that change between steps (learning rate, loss gradient) are device tensors, never
- *       host arguments, so a captured CUDA graph can replay a whole step.</li>
+ *       host arguments, so a captured CUDA graph can replay a whole step; random streams move on
+ *       through the device step offset ({@link #setRngStepOffset}), not through new RngKeys.</li>
  *   <li>Each method validates shapes and dtypes before doing anything and throws
  *       {@link IllegalArgumentException} naming the tensors.</li>
  * </ul>
