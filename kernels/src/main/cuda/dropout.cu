@@ -7,12 +7,13 @@
 // probabilities [B, H, T, T] that is ((b*H + h)*T + i)*T + j, as the Backend javadoc says).
 // One thread per 4 consecutive elements: one Philox block serves all four lanes.
 // Forward overwrites (=) and may run in place; backward accumulates (+=) with the regenerated mask.
+// Every kernel ends with the stream arguments k0, k1, step, purpose, step_offset (philox.cuh).
 #include "common.cuh"
 #include "philox.cuh"
 
 extern "C" __global__ void dropout_forward(float* out, const float* in, float p, float scale, i64 n, uint32_t k0,
-                                           uint32_t k1, uint32_t step, uint32_t purpose) {
-    const PhiloxKey key = philox_key(k0, k1, step, purpose);
+                                           uint32_t k1, uint32_t step, uint32_t purpose, const int64_t* step_offset) {
+    const PhiloxKey key = philox_key(k0, k1, step, purpose, step_offset);
     const i64 groups = (n + 3) / 4;
     for (i64 g = blockIdx.x * (i64)blockDim.x + threadIdx.x; g < groups; g += (i64)gridDim.x * blockDim.x) {
         const uint4 r = philox_block((uint64_t)g, key);
@@ -24,8 +25,8 @@ extern "C" __global__ void dropout_forward(float* out, const float* in, float p,
 }
 
 extern "C" __global__ void dropout_backward(float* dIn, const float* dOut, float p, float scale, i64 n, uint32_t k0,
-                                            uint32_t k1, uint32_t step, uint32_t purpose) {
-    const PhiloxKey key = philox_key(k0, k1, step, purpose);
+                                            uint32_t k1, uint32_t step, uint32_t purpose, const int64_t* step_offset) {
+    const PhiloxKey key = philox_key(k0, k1, step, purpose, step_offset);
     const i64 groups = (n + 3) / 4;
     for (i64 g = blockIdx.x * (i64)blockDim.x + threadIdx.x; g < groups; g += (i64)gridDim.x * blockDim.x) {
         const uint4 r = philox_block((uint64_t)g, key);
@@ -39,8 +40,8 @@ extern "C" __global__ void dropout_backward(float* dIn, const float* dOut, float
 // out[i] = raw 32-bit value number start + i of the stream: lets a test hold philox.cuh against
 // io.electra.engine.random.Philox bit for bit.
 extern "C" __global__ void dropout_forward_bits(uint32_t* out, i64 start, i64 n, uint32_t k0, uint32_t k1,
-                                                uint32_t step, uint32_t purpose) {
-    const PhiloxKey key = philox_key(k0, k1, step, purpose);
+                                                uint32_t step, uint32_t purpose, const int64_t* step_offset) {
+    const PhiloxKey key = philox_key(k0, k1, step, purpose, step_offset);
     for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {
         const i64 e = start + i;
         out[i] = philox_lane(philox_block((uint64_t)(e >> 2), key), (int)(e & 3));

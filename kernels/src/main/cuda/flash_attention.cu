@@ -604,23 +604,23 @@ extern "C" __global__ void flash_attention_backward_prep_bf16(float* delta, cons
 #define FLASH_ENTRIES(TYPE, E, THREADS, D)                                                                              \
     extern "C" __global__ void __launch_bounds__(THREADS) flash_attention_forward_##TYPE##_d##D(                        \
         E* out, float* lse, const E* q, const E* k, const E* v, const int* keyMask, int H, int T, float scale, float p, \
-        float keepScale, uint32_t k0, uint32_t k1, uint32_t step, uint32_t purpose) {                                   \
+        float keepScale, uint32_t k0, uint32_t k1, uint32_t step, uint32_t purpose, const int64_t* step_offset) {       \
         flash_forward_##TYPE<D>(out, lse, q, k, v, keyMask, H, T, scale, p, keepScale,                                  \
-                                philox_key(k0, k1, step, purpose));                                                     \
+                                philox_key(k0, k1, step, purpose, step_offset));                                        \
     }                                                                                                                   \
     extern "C" __global__ void __launch_bounds__(THREADS) flash_attention_backward_dq_##TYPE##_d##D(                    \
         E* dq, const E* q, const E* k, const E* v, const E* dOut, const float* lse, const float* delta,                 \
         const int* keyMask, int H, int T, float scale, float p, float keepScale, uint32_t k0, uint32_t k1,              \
-        uint32_t step, uint32_t purpose) {                                                                              \
+        uint32_t step, uint32_t purpose, const int64_t* step_offset) {                                                  \
         flash_backward_dq_##TYPE<D>(dq, q, k, v, dOut, lse, delta, keyMask, H, T, scale, p, keepScale,                  \
-                                    philox_key(k0, k1, step, purpose));                                                 \
+                                    philox_key(k0, k1, step, purpose, step_offset));                                    \
     }                                                                                                                   \
     extern "C" __global__ void __launch_bounds__(THREADS) flash_attention_backward_dkdv_##TYPE##_d##D(                  \
         E* dk, E* dv, const E* q, const E* k, const E* v, const E* dOut, const float* lse, const float* delta,          \
         const int* keyMask, int H, int T, float scale, float p, float keepScale, uint32_t k0, uint32_t k1,              \
-        uint32_t step, uint32_t purpose) {                                                                              \
+        uint32_t step, uint32_t purpose, const int64_t* step_offset) {                                                  \
         flash_backward_dkdv_##TYPE<D>(dk, dv, q, k, v, dOut, lse, delta, keyMask, H, T, scale, p, keepScale,            \
-                                      philox_key(k0, k1, step, purpose));                                               \
+                                      philox_key(k0, k1, step, purpose, step_offset));                                  \
     }
 
 FLASH_ENTRIES(bf16, bf16_t, FA_THREADS, 16)

@@ -8,14 +8,18 @@
 #include <stdint.h>
 
 // The stream: key words and the two high counter words. Kernels take these as four u32
-// arguments (k0, k1, step, purpose) and build the struct on the device.
+// arguments (k0, k1, step, purpose) plus the backend's step-offset word and build the struct on
+// the device. The counter's step is step + *step_offset (mod 2^32, as the CPU's (int) cast): a
+// replayed CUDA graph keeps the step argument it was captured with, and the host moves every
+// random stream on by writing the word between replays (Backend.setRngStepOffset; 0 otherwise).
 struct PhiloxKey {
     uint32_t k0, k1, step, purpose;
 };
 
-__device__ __forceinline__ PhiloxKey philox_key(uint32_t k0, uint32_t k1, uint32_t step, uint32_t purpose) {
+__device__ __forceinline__ PhiloxKey philox_key(uint32_t k0, uint32_t k1, uint32_t step, uint32_t purpose,
+                                                const int64_t* step_offset) {
     PhiloxKey key;
-    key.k0 = k0; key.k1 = k1; key.step = step; key.purpose = purpose;
+    key.k0 = k0; key.k1 = k1; key.step = step + (uint32_t)*step_offset; key.purpose = purpose;
     return key;
 }
 

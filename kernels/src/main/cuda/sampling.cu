@@ -26,12 +26,13 @@ __device__ __forceinline__ bool better(float s, int v, float bestS, int bestV) {
 }
 
 extern "C" __global__ void sampling_forward_gumbel(int* out, const float* logits, int K, int V, uint32_t k0,
-                                                   uint32_t k1, uint32_t step, uint32_t purpose) {
+                                                   uint32_t k1, uint32_t step, uint32_t purpose,
+                                                   const int64_t* step_offset) {
     __shared__ float bestScore[32];
     __shared__ int bestIndex[32];
     const int k = blockIdx.x;
     if (k >= K) return;
-    const PhiloxKey key = philox_key(k0, k1, step, purpose);
+    const PhiloxKey key = philox_key(k0, k1, step, purpose, step_offset);
     const i64 e0 = (i64)k * V, e1 = e0 + V;
     float best = -INFINITY;
     int bestV = V;

@@ -56,6 +56,10 @@ public final class PretrainCommand implements Callable<Integer> {
     int validateEvery;
     @Option(names = "--max-minutes", defaultValue = "0", description = "stop with a checkpoint after this long (default: no limit)")
     double maxMinutes;
+    @Option(names = "--cuda-graph", defaultValue = "auto",
+            description = "auto, on or off: capture the training step once as a CUDA graph and replay it every step "
+                    + "(auto: when the backend can; on: fail if it cannot) (default ${DEFAULT-VALUE})")
+    String cudaGraph;
     @Option(names = "--set", paramLabel = "FIELD=VALUE", description = "override a config.json field of both networks, e.g. hidden_dropout_prob=0")
     Map<String, String> overrides = new LinkedHashMap<>();
 
@@ -65,7 +69,8 @@ public final class PretrainCommand implements Callable<Integer> {
                 .steps(steps).batch(batch).accumulate(accumulate).seed(seed).resume(resume).learningRate(lr)
                 .warmupSteps(warmup).maskProb(maskProb).vocab(vocab).logEvery(logEvery).checkpointEvery(checkpointEvery)
                 .keepCheckpoints(keep).validateEvery(validateEvery).maxMinutes(maxMinutes)
-                .objective(PretrainOptions.Objective.valueOf(objective.toUpperCase(java.util.Locale.ROOT)));
+                .objective(PretrainOptions.Objective.valueOf(objective.toUpperCase(java.util.Locale.ROOT)))
+                .cudaGraph(graphMode(cudaGraph));
         if (initFrom != null) {
             if (initFrom.length != 2) throw new IllegalArgumentException("--init-from needs GEN_DIR,DISC_DIR");
             b.initFrom(initFrom[0], initFrom[1]);
@@ -75,5 +80,13 @@ public final class PretrainCommand implements Callable<Integer> {
         System.err.println("finished at step " + r.step() + (r.cancelled() ? " (stopped early)" : "")
                 + "; newest checkpoint: " + r.checkpoint());
         return 0;
+    }
+
+    private static PretrainOptions.GraphMode graphMode(String value) {
+        try {
+            return PretrainOptions.GraphMode.valueOf(value.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--cuda-graph must be auto, on or off, got '" + value + "'");
+        }
     }
 }

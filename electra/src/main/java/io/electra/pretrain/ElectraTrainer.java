@@ -30,6 +30,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /**
  * Pre-trains ELECTRA (or the BERT masked-LM baseline) on prepared shards: the library entry point
@@ -49,6 +50,7 @@ public final class ElectraTrainer {
     private final TrainingListener listener;
     private final AtomicBoolean cancelled = new AtomicBoolean();
     private PrintStream log = System.err;
+    private Supplier<Backend> backendFactory;
 
     /** A run over the shards in {@code options.data()}. */
     public ElectraTrainer(PretrainOptions options, TrainingListener listener) {
@@ -72,6 +74,15 @@ public final class ElectraTrainer {
         return this;
     }
 
+    /**
+     * Trains on the backend {@code factory} makes (the run closes it) instead of the one
+     * {@code options.device()} selects: for embedding and for tests.
+     */
+    public ElectraTrainer backend(Supplier<Backend> factory) {
+        this.backendFactory = factory;
+        return this;
+    }
+
     /** Asks the run to stop after the current step, writing a checkpoint first. */
     public void cancel() {
         cancelled.set(true);
@@ -88,7 +99,7 @@ public final class ElectraTrainer {
         double maskProb = opts.maskProb() > 0 ? opts.maskProb() : preset.maskProb();
         Files.createDirectories(opts.output());
 
-        try (Backend b = Devices.select(opts.device(), log)) {
+        try (Backend b = backendFactory != null ? backendFactory.get() : Devices.select(opts.device(), log)) {
             Run run = new Run(b, preset, data, seq, batch, totalSteps, maskProb);
             AdamW opt = new AdamW(b, run.parameters, AdamWConfig.electra());
             LinearWarmupDecay schedule = new LinearWarmupDecay(lr, warmup, totalSteps);
@@ -112,29 +123,23 @@ public final class ElectraTrainer {
                     log.println("--resume: no complete checkpoint in " + store + "; starting fresh");
                 }
             }
-            try (MetricsLog metrics = new MetricsLog(opts.output().resolve("metrics.jsonl"), step > 0)) {
+            try (MetricsLog metrics = new MetricsLog(opts.output().resolve("metrics.jsonl"), step > 0);
+                 StepRunner steps = new StepRunner(run, opt)) {
                 metrics.dropFrom(step + 1);
-                return loop(run, opt, schedule, store, metrics, step, totalSteps, newest);
+                return loop(run, opt, steps, schedule, store, metrics, step, totalSteps, newest);
             }
         }
     }
 
-    private TrainingResult loop(Run run, AdamW opt, LinearWarmupDecay schedule, CheckpointStore store, MetricsLog metrics,
-                                long step, long totalSteps, Path newest) throws IOException {
+    private TrainingResult loop(Run run, AdamW opt, StepRunner steps, LinearWarmupDecay schedule, CheckpointStore store,
+                                MetricsLog metrics, long step, long totalSteps, Path newest) throws IOException {
         long startNanos = System.nanoTime(), intervalStart = startNanos, intervalSteps = 0;
         StepMetrics last = null;
         boolean stopped = false;
         Progress progress = new Progress(log, step, totalSteps, opts.progressBar());
         while (step < totalSteps) {
-            Run.Losses losses = null;
-            for (int micro = 0; micro < opts.accumulate(); micro++) {
-                long stream = step * opts.accumulate() + micro;
-                boolean lastMicro = micro == opts.accumulate() - 1;
-                losses = run.trainMicroBatch(stream, 1f / opts.accumulate(), lastMicro && isLogStep(step + 1, totalSteps));
-                if (losses != null) losses.requireFinite(step + 1);
-            }
             double currentLr = schedule.lr(step);
-            opt.step(currentLr);
+            Run.Losses losses = steps.train(step, currentLr, isLogStep(step + 1, totalSteps));
             step++;
             intervalSteps++;
             progress.update(step);
@@ -173,6 +178,80 @@ public final class ElectraTrainer {
                 || (opts.validateEvery() > 0 && step % opts.validateEvery() == 0);
     }
 
+    /**
+     * Runs training steps eagerly, or, once one eager step has warmed every buffer, as replays of the
+     * step captured by {@link GraphedStep} (when {@code options.cudaGraph()} allows and the backend can).
+     * Either way nothing reads back to the host except the losses of log steps (and, eagerly on the
+     * CPU, every micro-batch's losses for the non-finite check, as reads cost nothing there).
+     */
+    private final class StepRunner implements AutoCloseable {
+        private final Run run;
+        private final AdamW opt;
+        private GraphedStep graph;
+        private boolean warm, tried;
+
+        StepRunner(Run run, AdamW opt) {
+            this.run = run;
+            this.opt = opt;
+        }
+
+        /** Step {@code step} (0-based) at learning rate {@code lr}; the last micro-batch's losses when {@code read}. */
+        Run.Losses train(long step, double lr, boolean read) {
+            if (warm && !tried && opts.cudaGraph() != PretrainOptions.GraphMode.OFF) capture(step);
+            warm = true;
+            return graph != null ? replay(step, lr, read) : eager(step, lr, read);
+        }
+
+        private Run.Losses eager(long step, double lr, boolean read) {
+            Run.Losses losses = null;
+            for (int micro = 0; micro < opts.accumulate(); micro++) {
+                long stream = step * opts.accumulate() + micro;
+                boolean lastMicro = micro == opts.accumulate() - 1;
+                losses = run.trainMicroBatch(stream, 1f / opts.accumulate(), lastMicro && read);
+                if (losses != null) losses.requireFinite(step + 1);
+            }
+            opt.step(lr);
+            return losses;
+        }
+
+        private Run.Losses replay(long step, double lr, boolean read) {
+            opt.prepareStep(lr);
+            for (int micro = 0; micro < opts.accumulate(); micro++) {
+                long stream = step * opts.accumulate() + micro;
+                run.loadMicroBatch(stream);
+                graph.replayMicroBatch(stream);
+            }
+            graph.finishStep();
+            if (!read) return null;
+            Run.Losses losses = run.readLosses(true);
+            losses.requireFinite(step + 1);
+            return losses;
+        }
+
+        /** Records the device half of step {@code step}; nothing runs until the replay. */
+        private void capture(long step) {
+            tried = true;
+            long stream = step * opts.accumulate();
+            float lossScale = 1f / opts.accumulate();
+            GraphedStep.Attempt a = GraphedStep.capture(run.backend, stream,
+                    () -> run.devicePass(stream, lossScale, true), opt::runStep, opts.accumulate() == 1);
+            if (a.step() != null) {
+                graph = a.step();
+                log.println("step graph: captured at step " + (step + 1) + "; every step from here is one replay"
+                        + (opts.accumulate() > 1 ? " per micro-batch plus one for the optimizer" : ""));
+            } else if (opts.cudaGraph() == PretrainOptions.GraphMode.ON) {
+                throw new IllegalStateException("--cuda-graph on: " + a.reason());
+            } else {
+                log.println("step graph: off, steps run eagerly (" + a.reason() + ")");
+            }
+        }
+
+        @Override
+        public void close() {
+            if (graph != null) graph.close();
+        }
+    }
+
     private Path checkpoint(Run run, AdamW opt, CheckpointStore store, long step, long totalSteps) throws IOException {
         TrainerState state = new TrainerState(step, run.loader.epoch(), run.loader.position(), opts.seed(),
                 run.presetName, opts.objective().name(), run.data.vocab().sha256(), run.batch, opts.accumulate(), run.seq,
@@ -201,6 +280,10 @@ public final class ElectraTrainer {
         final int[] ids, types, mask;
         final ElectraInputs inputs;
         final ElectraPretraining.DeviceMasking deviceMasking;
+        final Tensor lossReadback;             // (3, 1) generator, discriminator, total loss of the last pass
+        final Tensor logitsReadback;           // (N) discriminator logits of the last pass
+        final Tensor labelsReadback;           // (N) replaced-token labels of the last pass
+        int[] lastTargets = new int[0];        // (K) host copy of the last pass's prediction targets
 
         Run(Backend b, Preset preset, ExampleSource data, int seq, int batch, long totalSteps, double maskProb)
                 throws IOException {
@@ -250,6 +333,9 @@ public final class ElectraTrainer {
             inputs = ElectraInputs.upload(b, batch, seq, ids, types, mask);
             deviceMasking = new ElectraPretraining.DeviceMasking(b.allocate(DType.I32, batch, seq), b.allocate(DType.I32, k),
                     b.allocate(DType.I32, k), b.allocate(DType.I32, k));
+            lossReadback = b.allocate(DType.F32, 3, 1);
+            logitsReadback = b.allocate(DType.F32, n);
+            labelsReadback = b.allocate(DType.F32, n);
         }
 
         record Losses(double generator, double discriminator, double total, DetectionStats stats) {
@@ -260,13 +346,21 @@ public final class ElectraTrainer {
             }
         }
 
-        /** Forward and backward of one micro-batch; reads results back only when {@code read}. */
+        /** Forward and backward of one micro-batch, eagerly; reads results back only when {@code read}. */
         Losses trainMicroBatch(long stream, float lossScale, boolean read) {
-            loader.next(batch, ids, types, mask);
-            return forward(stream, lossScale, read, true);
+            loadMicroBatch(stream);
+            devicePass(stream, lossScale, true);
+            return read || backend.name().startsWith("cpu") ? readLosses(read) : null;
         }
 
-        Losses forward(long stream, float lossScale, boolean read, boolean train) {
+        /** The host half of a micro-batch: the next rows, their masks, and the uploads of both. */
+        void loadMicroBatch(long stream) {
+            loader.next(batch, ids, types, mask);
+            uploadBatch(stream);
+        }
+
+        /** Masks the rows in ids/types/mask with {@code stream}'s masking stream and uploads everything. */
+        void uploadBatch(long stream) {
             Masking.Batch m = masking.apply(ids, mask, batch, seq, new RngKey(opts.seed(), stream, RngKey.MASKING));
             backend.upload(inputs.ids(), ids);
             backend.upload(inputs.tokenTypes(), types);
@@ -275,35 +369,48 @@ public final class ElectraTrainer {
             backend.upload(deviceMasking.rows(), m.rows());
             backend.upload(deviceMasking.targets(), m.targets());
             backend.upload(deviceMasking.replaceAt(), m.replaceAt());
+            lastTargets = m.targets();
+        }
+
+        /**
+         * The device half: forward (and backward when {@code train}) on the uploaded batch, with dropout and
+         * Gumbel streams of {@code stream}, leaving the losses, logits and labels in the persistent readback
+         * tensors. No host reads, no uploads: this is what a step graph captures.
+         */
+        void devicePass(long stream, float lossScale, boolean train) {
             ops.setRng(opts.seed(), stream);
             ops.setTraining(train);
-            Losses result = null;
             try (var scope = train ? null : tape.noGrad()) {
                 if (electra != null) {
                     var o = electra.forward(ops, inputs, deviceMasking, null, new RngKey(opts.seed(), stream, RngKey.GUMBEL), null);
                     if (train) tape.backward(lossScale == 1f ? o.total() : ops.scale(o.total(), lossScale));
-                    if (read || backend.name().startsWith("cpu")) {
-                        DetectionStats stats = read ? DetectionStats.of(backend.downloadFloat(o.discriminatorLogits().value()),
-                                backend.downloadFloat(o.labels()), mask, m.targets()) : null;
-                        result = new Losses(scalar(o.generatorLoss()), scalar(o.discriminatorLoss()), scalar(o.total()), stats);
-                    }
+                    keepLosses(o.generatorLoss(), o.discriminatorLoss(), o.total());
+                    backend.copy(logitsReadback, o.discriminatorLogits().value());
+                    backend.copy(labelsReadback, o.labels());
                 } else {
                     Var loss = mlm.forward(ops, inputs, deviceMasking);
                     if (train) tape.backward(lossScale == 1f ? loss : ops.scale(loss, lossScale));
-                    if (read || backend.name().startsWith("cpu")) {
-                        double l = scalar(loss);
-                        result = new Losses(l, 0, l, new DetectionStats(0, 0, 0, 0, 0));
-                    }
+                    keepLosses(loss, null, loss);
                 }
             } finally {
                 tape.reset();
                 backend.resetArena();
             }
-            return result;
         }
 
-        private double scalar(Var v) {
-            return backend.downloadFloat(v.value())[0];
+        private void keepLosses(Var generator, Var discriminator, Var total) {
+            backend.copy(lossReadback.rows(0, 1), generator.value());
+            if (discriminator != null) backend.copy(lossReadback.rows(1, 1), discriminator.value());
+            backend.copy(lossReadback.rows(2, 1), total.value());
+        }
+
+        /** The losses the last device pass left (and its detection statistics when {@code withStats}). */
+        Losses readLosses(boolean withStats) {
+            float[] l = backend.downloadFloat(lossReadback);
+            if (electra == null) return new Losses(l[0], 0, l[2], new DetectionStats(0, 0, 0, 0, 0));
+            DetectionStats stats = withStats ? DetectionStats.of(backend.downloadFloat(logitsReadback),
+                    backend.downloadFloat(labelsReadback), mask, lastTargets) : null;
+            return new Losses(l[0], l[1], l[2], stats);
         }
 
         /** Mean total loss over the held-back rows, with fixed masks so values compare across steps. */
@@ -319,7 +426,9 @@ public final class ElectraTrainer {
                     System.arraycopy(rowTypes, 0, types, r * seq, seq);
                     for (int j = 0; j < seq; j++) mask[r * seq + j] = rowIds[j] != 0 ? 1 : 0;
                 }
-                sum += forward(-1 - v, 1f, true, false).total();
+                uploadBatch(-1 - v);
+                devicePass(-1 - v, 1f, false);
+                sum += readLosses(false).total();
                 count++;
             }
             return count == 0 ? null : sum / count;

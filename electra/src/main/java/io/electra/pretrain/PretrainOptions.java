@@ -16,15 +16,23 @@ public record PretrainOptions(String preset, Path data, Path output, Path vocab,
                               Objective objective, double learningRate, int warmupSteps, int maxSeqLength,
                               double maskProb, int logEvery, int checkpointEvery, int keepCheckpoints,
                               int validateEvery, int validationBatches, Map<String, String> overrides,
-                              double maxMinutes, boolean progressBar) {
+                              double maxMinutes, boolean progressBar, GraphMode cudaGraph) {
 
     /** What is trained: ELECTRA's replaced-token detection, or a BERT masked LM of the discriminator's size. */
     public enum Objective { ELECTRA, MLM }
+
+    /**
+     * Whether the training step is captured once as a graph (a CUDA graph on the GPU) and replayed every
+     * step: AUTO when the backend can capture it (else one line says why and steps run eagerly), ON
+     * insists (a step that cannot be captured is an error), OFF always runs eagerly.
+     */
+    public enum GraphMode { AUTO, ON, OFF }
 
     public PretrainOptions {
         Objects.requireNonNull(preset, "preset");
         Objects.requireNonNull(data, "data");
         Objects.requireNonNull(output, "output");
+        Objects.requireNonNull(cudaGraph, "cudaGraph");
         overrides = Map.copyOf(overrides);
         if (accumulate < 1) throw new IllegalArgumentException("--accumulate must be >= 1, got " + accumulate);
         if ((initGenerator == null) != (initDiscriminator == null)) {
@@ -47,6 +55,7 @@ public record PretrainOptions(String preset, Path data, Path output, Path vocab,
         boolean resume, progressBar = true;
         Path initGen, initDisc;
         Objective objective = Objective.ELECTRA;
+        GraphMode cudaGraph = GraphMode.AUTO;
         double lr = 0, mask = 0, maxMinutes = 0;
         final Map<String, String> overrides = new LinkedHashMap<>();
 
@@ -78,11 +87,13 @@ public record PretrainOptions(String preset, Path data, Path output, Path vocab,
         /** Stops (with a checkpoint) after this many minutes of training; 0 = no limit. */
         public Builder maxMinutes(double v) { maxMinutes = v; return this; }
         public Builder progressBar(boolean v) { progressBar = v; return this; }
+        /** Capture the step as a graph and replay it: AUTO (default), ON or OFF; see {@link GraphMode}. */
+        public Builder cudaGraph(GraphMode v) { cudaGraph = v; return this; }
 
         public PretrainOptions options() {
             return new PretrainOptions(preset, data, output, vocab, device, steps, batch, accumulate, seed, resume,
                     initGen, initDisc, objective, lr, warmup, maxSeq, mask, logEvery, checkpointEvery, keep,
-                    validateEvery, validationBatches, overrides, maxMinutes, progressBar);
+                    validateEvery, validationBatches, overrides, maxMinutes, progressBar, cudaGraph);
         }
     }
 }

@@ -13,7 +13,8 @@ package io.electra.engine;
  *   <li>Float kernels accept F32 and, on the CPU, F64 (all tensors of one call share the dtype);
  *       ids, targets, masks and indices are I32. A scalar is a tensor of shape {@code []} or {@code [1]}.</li>
  *   <li>Scalars that change between steps (learning rate, loss gradient) are device tensors, never
- *       host arguments, so a captured CUDA graph can replay a whole step.</li>
+ *       host arguments, so a captured CUDA graph can replay a whole step; random streams move on
+ *       through the device step offset ({@link #setRngStepOffset}), not through new RngKeys.</li>
  *   <li>Each method validates shapes and dtypes before doing anything and throws
  *       {@link IllegalArgumentException} naming the tensors.</li>
  * </ul>
@@ -65,6 +66,32 @@ public interface Backend extends AutoCloseable {
 
     /** Waits for queued work to finish (a no-op on the CPU). */
     void synchronize();
+
+    // ---------------------------------------------------------------- step graphs
+
+    /**
+     * Moves every random stream by {@code offset} steps: each random kernel (dropout forward and
+     * backward, attention dropout forward and backward including flash attention, Gumbel sampling)
+     * draws with step {@code key.step() + offset} instead of {@code key.step()}. The offset lives in
+     * device memory and the write is stream-ordered: it applies to work queued after this call. It
+     * exists for replayed step graphs, whose kernels keep the RngKey they were captured with: before
+     * each replay the host sets offset = (this step's stream number - the captured one). It may be set
+     * between replays but never inside {@link #captureStep} (the write would be baked into the graph),
+     * and it is 0 unless a replay needs it.
+     */
+    void setRngStepOffset(long offset);
+
+    /**
+     * Records {@code step} (backend calls with fixed shapes, a whole training step) for replay, or says
+     * why it cannot. Nothing the step enqueues executes during the capture: replay the graph to run it.
+     * Run the step eagerly once first so every buffer has its final size. Inside the step: no
+     * download, upload, synchronize, persistent allocate or {@link #setRngStepOffset}; scalars that
+     * change between steps live in device tensors; arena tensors are allocated in the same order.
+     * A backend without graphs answers with the reason, and the caller runs its steps eagerly.
+     */
+    default StepCapture captureStep(Runnable step) {
+        return StepCapture.failed("the " + name() + " backend runs steps eagerly");
+    }
 
     @Override
     void close();

@@ -4,6 +4,7 @@ import io.electra.engine.Backend;
 import io.electra.engine.DType;
 import io.electra.engine.MemoryStats;
 import io.electra.engine.RngKey;
+import io.electra.engine.StepCapture;
 import io.electra.engine.Tensor;
 import io.electra.kernels.ops.AdamWKernels;
 import io.electra.kernels.ops.AttentionKernels;
@@ -135,9 +136,10 @@ public final class CudaBackend implements Backend {
      * Records {@code step} (a whole training step of backend calls) as a CUDA graph, or says why it
      * cannot: the caller then runs the step eagerly and prints the reason. Run the step eagerly at
      * least once first, so every buffer has its final size; the step must not synchronize, upload
-     * or download (CudaGraph lists the rules). Nothing executes during the capture: launch the
-     * graph to run the step.
+     * or download (CudaGraph lists the rules). Nothing executes during the capture: replay the
+     * graph to run the step, with {@link #setRngStepOffset} set for the replayed step's streams.
      */
+    @Override
     public StepCapture captureStep(Runnable step) {
         try {
             return StepCapture.captured(runtime.capture(step));
@@ -243,6 +245,13 @@ public final class CudaBackend implements Backend {
     @Override
     public void close() {
         runtime.close();
+    }
+
+    /** A stream-ordered write of the device word every Philox kernel adds to its step. */
+    @Override
+    public void setRngStepOffset(long offset) {
+        runtime.bind();
+        runtime.rngStepOffset().set(offset);
     }
 
     // ---------------------------------------------------------------- linear algebra

@@ -23,6 +23,7 @@ public final class CpuBackend implements Backend {
     private final Map<Object, Long> persistent = new IdentityHashMap<>(); // storage -> bytes
     private long persistentBytes;
     private long peakBytes;
+    private volatile long rngStepOffset;  // see Backend.setRngStepOffset
 
     private final ElementwiseCpu elementwise;
     private final MatmulCpu matmul;
@@ -199,6 +200,19 @@ public final class CpuBackend implements Backend {
         parallel.close();
     }
 
+    // ---------------------------------------------------------------- step graphs
+
+    @Override
+    public void setRngStepOffset(long offset) {
+        rngStepOffset = offset;
+    }
+
+    /** The stream a random kernel draws from: {@code key} moved by the step offset. */
+    private RngKey offsetKey(RngKey key) {
+        long offset = rngStepOffset;
+        return key == null || offset == 0 ? key : new RngKey(key.seed(), key.step() + offset, key.purpose());
+    }
+
     // ---------------------------------------------------------------- linear algebra
 
     @Override
@@ -320,7 +334,7 @@ public final class CpuBackend implements Backend {
         Check c = new Check(this, "attentionForward").floats(out, saved, q, k, v).ints(keyMask).rank(q, 4);
         c.sameShape(out, q, k, v).disjoint(out, q).disjoint(out, k).disjoint(out, v);
         checkAttention(c, saved, q, keyMask, dropoutP, dropoutKey);
-        attention.forward(out, saved, q, k, v, keyMask, scale, dropoutP, dropoutKey);
+        attention.forward(out, saved, q, k, v, keyMask, scale, dropoutP, offsetKey(dropoutKey));
     }
 
     @Override
@@ -330,7 +344,7 @@ public final class CpuBackend implements Backend {
         Check c = new Check(this, "attentionBackward").floats(dq, dk, dv, dOut, q, k, v, saved, out).ints(keyMask);
         c.rank(q, 4).sameShape(dq, dk, dv, dOut, q, k, v, out);
         checkAttention(c, saved, q, keyMask, dropoutP, dropoutKey);
-        attention.backward(dq, dk, dv, dOut, q, k, v, saved, scale, dropoutP, dropoutKey);
+        attention.backward(dq, dk, dv, dOut, q, k, v, saved, scale, dropoutP, offsetKey(dropoutKey));
     }
 
     private void checkAttention(Check c, Tensor saved, Tensor q, Tensor keyMask, float dropoutP, RngKey key) {
@@ -386,7 +400,7 @@ public final class CpuBackend implements Backend {
         Check c = new Check(this, "dropoutForward").floats(out, in).sameSize(out, in);
         checkDropout(c, p, key);
         if (p == 0) CpuStorage.copy(out, in);
-        else dropout.forward(out, in, p, key);
+        else dropout.forward(out, in, p, offsetKey(key));
     }
 
     @Override
@@ -394,7 +408,7 @@ public final class CpuBackend implements Backend {
         Check c = new Check(this, "dropoutBackward").floats(dIn, dOut).sameSize(dIn, dOut);
         checkDropout(c, p, key);
         if (p == 0) elementwise.accumulate(dIn, dOut, 1);
-        else dropout.backward(dIn, dOut, p, key);
+        else dropout.backward(dIn, dOut, p, offsetKey(key));
     }
 
     @Override
@@ -402,7 +416,7 @@ public final class CpuBackend implements Backend {
         Check c = new Check(this, "gumbelSample").floats(logits).ints(out).that(key != null, "null RngKey");
         c.that(logits.rank() >= 1 && logits.cols() > 0, "expected logits [K,V] with V > 0, got " + logits.describe());
         c.size(out, logits.rowsFlat());
-        sampling.gumbel(out, logits, key);
+        sampling.gumbel(out, logits, offsetKey(key));
     }
 
     @Override

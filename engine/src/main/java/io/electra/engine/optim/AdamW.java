@@ -141,7 +141,8 @@ public final class AdamW implements AutoCloseable {
             backend.adamwStep(p.value(), p.grad(), m[i], v[i], gradScale, hyperRow[i], (float) config.beta1(),
                     (float) config.beta2(), (float) config.eps(), wd);
         }
-        for (Parameter p : params) p.zeroGrad();
+        // through this optimizer's backend (not the tensor's), so a decorating backend sees the fill
+        for (Parameter p : params) backend.fill(p.grad(), 0);
     }
 
     /** {@link #step(double)} with the schedule's rate for the current step count. */

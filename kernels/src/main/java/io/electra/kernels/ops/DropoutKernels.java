@@ -45,19 +45,23 @@ public final class DropoutKernels {
     public void bits(Tensor out, long start, RngKey key) {
         long n = out.size();
         if (n == 0) return;
-        withKey(launcher.args().ptr(operands.i32(bits, out)).i64(start).i64(n), key);
+        withKey(launcher, launcher.args().ptr(operands.i32(bits, out)).i64(start).i64(n), key);
         launcher.launch(bits, launcher.gridStride(n), Launcher.BLOCK);
     }
 
     private void run(Kernel k, long out, long in, long n, float p, RngKey key) {
         if (!(p >= 0f && p < 1f)) throw shape(k, "dropout probability " + p + " is outside [0, 1)");
         if (n == 0) return;
-        withKey(launcher.args().ptr(out).ptr(in).f32(p).f32(1f / (1f - p)).i64(n), key);
+        withKey(launcher, launcher.args().ptr(out).ptr(in).f32(p).f32(1f / (1f - p)).i64(n), key);
         launcher.launch(k, launcher.gridStride((n + 3) / 4), Launcher.BLOCK);
     }
 
-    /** Appends the four u32 stream arguments every Philox kernel ends with: seed low, seed high, step, purpose. */
-    static KernelArgs withKey(KernelArgs args, RngKey key) {
-        return args.i32((int) key.seed()).i32((int) (key.seed() >>> 32)).i32((int) key.step()).i32(key.purpose());
+    /**
+     * Appends the stream arguments every Philox kernel ends with: seed low, seed high, step, purpose (u32
+     * each) and the address of the device step-offset word the kernel adds to step (philox.cuh).
+     */
+    static KernelArgs withKey(Launcher launcher, KernelArgs args, RngKey key) {
+        return args.i32((int) key.seed()).i32((int) (key.seed() >>> 32)).i32((int) key.step()).i32(key.purpose())
+                .ptr(launcher.rngStepOffsetWord());
     }
 }

@@ -58,7 +58,7 @@ public final class FlashAttentionKernels {
         long po = tensor(kernel, out, c), pq = tensor(kernel, q, c), pk = tensor(kernel, k, c), pv = tensor(kernel, v, c);
         long pl = operands.f32(kernel, lse), pm = operands.i32(kernel, keyMask);
         if (c.empty()) return;
-        DropoutKernels.withKey(launcher.args().ptr(po).ptr(pl).ptr(pq).ptr(pk).ptr(pv).ptr(pm).i32(c.h()).i32(c.t())
+        DropoutKernels.withKey(launcher, launcher.args().ptr(po).ptr(pl).ptr(pq).ptr(pk).ptr(pv).ptr(pm).i32(c.h()).i32(c.t())
                 .f32(scale).f32(p).f32(1f / (1f - p)), key);
         launch(kernel, c);
     }
@@ -81,10 +81,10 @@ public final class FlashAttentionKernels {
         launcher.args().ptr(delta).ptr(pg).ptr(po).i64(rows).i32(c.d());
         launcher.launch(prep, (int) ((rows + PREP_ROWS_PER_BLOCK - 1) / PREP_ROWS_PER_BLOCK), Launcher.BLOCK);
 
-        DropoutKernels.withKey(launcher.args().ptr(pdk).ptr(pdv).ptr(pq).ptr(pk).ptr(pv).ptr(pg).ptr(pl).ptr(delta).ptr(pm)
+        DropoutKernels.withKey(launcher, launcher.args().ptr(pdk).ptr(pdv).ptr(pq).ptr(pk).ptr(pv).ptr(pg).ptr(pl).ptr(delta).ptr(pm)
                 .i32(c.h()).i32(c.t()).f32(scale).f32(p).f32(1f / (1f - p)), key);
         launch(dkdvKernel, c);
-        DropoutKernels.withKey(launcher.args().ptr(pdq).ptr(pq).ptr(pk).ptr(pv).ptr(pg).ptr(pl).ptr(delta).ptr(pm)
+        DropoutKernels.withKey(launcher, launcher.args().ptr(pdq).ptr(pq).ptr(pk).ptr(pv).ptr(pg).ptr(pl).ptr(delta).ptr(pm)
                 .i32(c.h()).i32(c.t()).f32(scale).f32(p).f32(1f / (1f - p)), key);
         launch(dqKernel, c);
     }

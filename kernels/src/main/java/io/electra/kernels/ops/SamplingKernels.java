@@ -36,7 +36,7 @@ public final class SamplingKernels {
         if (V == 0 && K > 0) throw shape(gumbel, "logits " + logits.describe() + " has no vocabulary to sample from");
         long o = operands.i32(gumbel, out), x = operands.f32(gumbel, logits);
         if (K == 0) return;
-        DropoutKernels.withKey(launcher.args().ptr(o).ptr(x).i32(K).i32(V), key);
+        DropoutKernels.withKey(launcher, launcher.args().ptr(o).ptr(x).i32(K).i32(V), key);
         launcher.launch(gumbel, K, Launcher.BLOCK);
     }
 

@@ -1,5 +1,6 @@
 package io.electra.kernels.runtime;
 
+import io.electra.engine.StepGraph;
 import jcuda.CudaException;
 import jcuda.driver.CUgraph;
 import jcuda.driver.CUgraphExec;
@@ -16,7 +17,7 @@ import static jcuda.driver.JCudaDriver.cuStreamEndCapture;
 /**
  * The work one call enqueued on the compute stream, recorded once (stream capture) and replayed
  * with a single launch: a whole training step costs one cuGraphLaunch instead of ~1000 kernel
- * launches of host time.
+ * launches of host time. The CUDA backend's {@link StepGraph}.
  *
  * <p>What a capturable step must respect (capture runs in thread-local mode, so anything that
  * would be unsafe fails the capture instead of silently baking in stale state):
@@ -31,13 +32,15 @@ import static jcuda.driver.JCudaDriver.cuStreamEndCapture;
  *   <li>No synchronisation and no host reads inside: no synchronize(), download or upload (the
  *       Backend's upload waits for its staging copy). New inputs go to their device tensors before
  *       the launch, with uploads outside the graph; the loss is read back every N steps, outside.</li>
- *   <li>Random streams: an RngKey's seed, step and purpose are kernel arguments, so a replay draws
- *       the capture step's dropout masks and Gumbel noise again. Until the step number moves into a
- *       device word the Philox kernels read, a step with dropout or sampling must not be replayed
- *       as is; the graph serves steps without them, and benchmarks.</li>
+ *   <li>Random streams: an RngKey's seed, step and purpose are kernel arguments, baked in like any
+ *       other, but every Philox kernel also reads the device step-offset word
+ *       ({@link RngStepOffsetWord}) and draws at step + offset. Before each replay the host sets
+ *       the offset to (this step's stream number - the captured one) with
+ *       {@code Backend.setRngStepOffset}, outside the graph (a write inside would be baked in), so each replay draws its own dropout
+ *       masks and Gumbel noise; eager work runs with offset 0.</li>
  * </ul>
  */
-public final class CudaGraph implements AutoCloseable {
+public final class CudaGraph implements StepGraph {
     private final CudaRuntime runtime;
     private final CUgraph graph;
     private final CUgraphExec exec;
@@ -85,7 +88,8 @@ public final class CudaGraph implements AutoCloseable {
     }
 
     /** Enqueues one replay on the compute stream; returns at once, like a kernel launch. */
-    public void launch() {
+    @Override
+    public void replay() {
         if (closed) throw new IllegalStateException("this CUDA graph was closed");
         runtime.bind();
         cuGraphLaunch(exec, runtime.stream());

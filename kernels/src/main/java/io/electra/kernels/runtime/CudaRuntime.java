@@ -47,6 +47,7 @@ public final class CudaRuntime implements AutoCloseable {
     private final Transfers transfers;
     private final Workspace workspace;
     private final ErrorWord errors;
+    private final RngStepOffsetWord rngStepOffset;
     private final Launcher launcher;
     private volatile Thread boundThread;
 
@@ -66,7 +67,8 @@ public final class CudaRuntime implements AutoCloseable {
         this.transfers = new Transfers(stream, staging);
         this.workspace = new Workspace(allocator, stream);
         this.errors = new ErrorWord(allocator, stream);
-        this.launcher = new Launcher(stream, errors, multiprocessors);
+        this.rngStepOffset = new RngStepOffsetWord(allocator, stream);
+        this.launcher = new Launcher(stream, errors, rngStepOffset, multiprocessors);
     }
 
     /** The oldest driver (cuDriverGetVersion form) that accepts every committed PTX file. */
@@ -207,6 +209,7 @@ public final class CudaRuntime implements AutoCloseable {
     public DeviceAllocator allocator() { return allocator; }
     public Transfers transfers() { return transfers; }
     public Workspace workspace() { return workspace; }
+    public RngStepOffsetWord rngStepOffset() { return rngStepOffset; }
     public String deviceName() { return deviceName; }
     public int driverVersion() { return driverVersion; }
     public int multiprocessors() { return multiprocessors; }
@@ -223,6 +226,7 @@ public final class CudaRuntime implements AutoCloseable {
             modules.clear();
             workspace.close();
             errors.close();
+            rngStepOffset.close();
             allocator.close();
             staging.close();
             cuStreamDestroy(stream);

@@ -17,11 +17,13 @@ public final class Launcher {
     private final CUstream stream;
     private final KernelArgs args = new KernelArgs();
     private final ErrorWord errors;
+    private final RngStepOffsetWord rngStepOffset;
     private final int maxGridStrideBlocks;
 
-    Launcher(CUstream stream, ErrorWord errors, int multiprocessors) {
+    Launcher(CUstream stream, ErrorWord errors, RngStepOffsetWord rngStepOffset, int multiprocessors) {
         this.stream = stream;
         this.errors = errors;
+        this.rngStepOffset = rngStepOffset;
         this.maxGridStrideBlocks = Math.max(1, multiprocessors) * 32;  // enough warps to hide memory latency
     }
 
@@ -33,6 +35,11 @@ public final class Launcher {
     /** The device error word kernels report out-of-range device data to. */
     public long errorWord() {
         return errors.address();
+    }
+
+    /** The device int64 every Philox kernel adds to its step (the last argument of each). */
+    public long rngStepOffsetWord() {
+        return rngStepOffset.address();
     }
 
     /** Blocks of {@link #BLOCK} threads for a grid-stride loop over {@code work} items. */

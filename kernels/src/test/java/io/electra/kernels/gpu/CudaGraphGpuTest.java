@@ -2,10 +2,10 @@ package io.electra.kernels.gpu;
 
 import io.electra.engine.DType;
 import io.electra.engine.RngKey;
+import io.electra.engine.StepCapture;
+import io.electra.engine.StepGraph;
 import io.electra.engine.Tensor;
 import io.electra.kernels.CudaBackend;
-import io.electra.kernels.StepCapture;
-import io.electra.kernels.runtime.CudaGraph;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -54,17 +54,17 @@ class CudaGraphGpuTest {
             float[][] eager = download(gpu, results);
             StepCapture capture = gpu.captureStep(step);
             assertTrue(capture.isCaptured(), capture.reason());
-            try (CudaGraph graph = capture.graph().orElseThrow()) {
+            try (StepGraph graph = capture.graph().orElseThrow()) {
                 for (Tensor r : results) gpu.fill(r, -1);
-                graph.launch();
+                graph.replay();
                 float[][] replayed = download(gpu, results);
                 for (int i = 0; i < results.length; i++) assertArrayEquals(eager[i], replayed[i], "replayed " + results[i].describe());
 
                 gpu.upload(q, gaussian(random, B * H * T * D));  // new inputs go in outside the graph
                 step.run();
                 float[][] eagerAgain = download(gpu, results);
-                graph.launch();
-                graph.launch();  // replays are idempotent: the step overwrites before it accumulates
+                graph.replay();
+                graph.replay();  // replays are idempotent: the step overwrites before it accumulates
                 float[][] replayedAgain = download(gpu, results);
                 for (int i = 0; i < results.length; i++) {
                     assertArrayEquals(eagerAgain[i], replayedAgain[i], "replayed after new inputs " + results[i].describe());
