@@ -26,7 +26,9 @@ import static jcuda.driver.JCudaDriver.cuStreamEndCapture;
  *       every replay. Persistent tensors do; arena tensors do when the step allocates them in the
  *       same order after resetArena (the arena's design). Run the step eagerly once first, so the
  *       arena, the workspace and the pool have grown to their final sizes: a cuMemAlloc inside the
- *       capture fails it.</li>
+ *       capture fails it. Eager work between replays (validation) may still grow the arena or the
+ *       workspace: while a graph lives, the allocator retires instead of freeing, so the graph's
+ *       addresses stay valid until it is closed.</li>
  *   <li>Kernel arguments are copied at capture: scalars that change between steps (learning rate,
  *       bias corrections, loss scale) must be device tensors, as the Backend contract requires.</li>
  *   <li>No synchronisation and no host reads inside: no synchronize(), download or upload (the
@@ -102,6 +104,7 @@ public final class CudaGraph implements StepGraph {
         runtime.bind();
         cuGraphExecDestroy(exec);
         cuGraphDestroy(graph);
+        runtime.allocator().graphClosed();  // memory freed while the graph lived may go back now
     }
 
     static String reason(RuntimeException inStep, String ended) {

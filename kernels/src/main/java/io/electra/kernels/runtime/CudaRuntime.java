@@ -197,7 +197,9 @@ public final class CudaRuntime implements AutoCloseable {
     /** Captures what {@code step} enqueues on the compute stream as a replayable graph (see CudaGraph). */
     public CudaGraph capture(Runnable step) throws CudaGraph.GraphCaptureException {
         bind();
-        return CudaGraph.capture(this, stream, step);
+        CudaGraph graph = CudaGraph.capture(this, stream, step);
+        allocator.graphCaptured();  // CudaGraph.close() ends the hold
+        return graph;
     }
 
     public GpuTimer timer() {

@@ -44,6 +44,9 @@ public final class DeviceAllocator implements AutoCloseable {
     private long generation;
     private boolean warm;
     private long persistentInUse, cachedBytes, otherBytes, arenaInUse, arenaCapacity, peak, arenaAllocsSinceWarm;
+    private int liveGraphs;                                          // captured graphs not yet closed
+    private final List<DevicePointer> retired = new ArrayList<>();   // freed while a graph lived
+    private long retiredBytes;
 
     DeviceAllocator(CUstream stream) {
         this.stream = stream;
@@ -104,7 +107,9 @@ public final class DeviceAllocator implements AutoCloseable {
     /** Ends a step: every arena block handed out so far may be reused. */
     public void resetArena() {
         generation++;
-        if (chunks.size() > 1) {  // the step outgrew the arena: one chunk of the total from now on
+        // the step outgrew the arena: one chunk of the total from now on, unless a captured graph
+        // still names the chunks' addresses (then they stay, and steps bump through all of them)
+        if (chunks.size() > 1 && liveGraphs == 0) {
             cuStreamSynchronize(stream);
             for (DevicePointer p : chunks) cuMemFree(p);
             chunks.clear();
@@ -134,8 +139,32 @@ public final class DeviceAllocator implements AutoCloseable {
     }
 
     void freeRaw(DevicePointer p, long bytes) {
-        cuMemFree(p);
         otherBytes -= bytes;
+        if (liveGraphs > 0) {  // a replay may still read it (a workspace that grew after the capture)
+            retired.add(p);
+            retiredBytes += bytes;
+            return;
+        }
+        cuMemFree(p);
+    }
+
+    /**
+     * A graph was captured: it holds raw addresses of arena chunks and scratch buffers, so until
+     * it is closed nothing is handed back to the driver or merged (memory that would be freed is
+     * retired instead). Persistent tensors a graph uses must simply stay alive; their owner sees to it.
+     */
+    public void graphCaptured() {
+        liveGraphs++;
+    }
+
+    /** A captured graph was closed; with none left, retired memory goes back to the driver. */
+    public void graphClosed() {
+        if (liveGraphs == 0) throw new IllegalStateException("graphClosed() without a live graph");
+        if (--liveGraphs > 0 || retired.isEmpty()) return;
+        cuStreamSynchronize(stream);  // a replay queued before the close may still be running
+        for (DevicePointer p : retired) cuMemFree(p);
+        retired.clear();
+        retiredBytes = 0;
     }
 
     /** persistentBytes counts live persistent tensors; cache and workspace are in {@link #describe()}. */
@@ -146,7 +175,9 @@ public final class DeviceAllocator implements AutoCloseable {
     public String describe() {
         return "persistent " + DeviceOutOfMemoryError.mib(persistentInUse) + " (+" + DeviceOutOfMemoryError.mib(cachedBytes)
                 + " cached), arena " + DeviceOutOfMemoryError.mib(arenaInUse) + " of " + DeviceOutOfMemoryError.mib(arenaCapacity)
-                + ", workspace " + DeviceOutOfMemoryError.mib(otherBytes) + ", peak " + DeviceOutOfMemoryError.mib(peak);
+                 + ", workspace " + DeviceOutOfMemoryError.mib(otherBytes)
+                + (retiredBytes > 0 ? ", retired while a graph lives " + DeviceOutOfMemoryError.mib(retiredBytes) : "")
+                + ", peak " + DeviceOutOfMemoryError.mib(peak);
     }
 
     private DevicePointer deviceMalloc(long bytes, String what) {
