@@ -537,6 +537,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** adamwStep, also writing the updated parameter rounded to bf16 into {@code paramBf16} (mixed precision). */
+    @Override
     public void adamwStep(Tensor param, Tensor paramBf16, Tensor grad, Tensor m, Tensor v, Tensor gradScale, Tensor hyper,
                           float beta1, float beta2, float eps, float weightDecay) {
         runtime.bind();
