@@ -1,5 +1,6 @@
 package io.electra.pretrain;
 
+import io.electra.engine.Precision;
 import io.electra.model.Preset;
 
 import java.nio.file.Path;
@@ -16,7 +17,7 @@ public record PretrainOptions(String preset, Path data, Path output, Path vocab,
                               Objective objective, double learningRate, int warmupSteps, int maxSeqLength,
                               double maskProb, int logEvery, int checkpointEvery, int keepCheckpoints,
                               int validateEvery, int validationBatches, Map<String, String> overrides,
-                              double maxMinutes, boolean progressBar) {
+                              double maxMinutes, boolean progressBar, Precision precision) {
 
     /** What is trained: ELECTRA's replaced-token detection, or a BERT masked LM of the discriminator's size. */
     public enum Objective { ELECTRA, MLM }
@@ -32,6 +33,11 @@ public record PretrainOptions(String preset, Path data, Path output, Path vocab,
         }
     }
 
+    /** The precision asked for, or the backend's default (BF16 on CUDA, FP32 on the CPU) when none was. */
+    public Precision resolvedPrecision(io.electra.engine.Backend backend) {
+        return precision != null ? precision : Precision.defaultFor(backend);
+    }
+
     public Preset resolvedPreset() {
         return Preset.named(preset);
     }
@@ -45,6 +51,7 @@ public record PretrainOptions(String preset, Path data, Path output, Path vocab,
         int batch = 0, accumulate = 1, warmup = -1, maxSeq = 0, logEvery = 10, checkpointEvery = 500, keep = 3;
         int validateEvery = 100, validationBatches = 4;
         boolean resume, progressBar = true;
+        Precision precision;
         Path initGen, initDisc;
         Objective objective = Objective.ELECTRA;
         double lr = 0, mask = 0, maxMinutes = 0;
@@ -78,11 +85,17 @@ public record PretrainOptions(String preset, Path data, Path output, Path vocab,
         /** Stops (with a checkpoint) after this many minutes of training; 0 = no limit. */
         public Builder maxMinutes(double v) { maxMinutes = v; return this; }
         public Builder progressBar(boolean v) { progressBar = v; return this; }
+        /**
+         * FP32 or BF16 mixed precision; null (the default) picks BF16 on CUDA and FP32 on the CPU,
+         * where BF16 is an emulation for testing (slower). A run may resume a checkpoint made in
+         * the other precision: checkpoints hold the F32 masters either way.
+         */
+        public Builder precision(Precision v) { precision = v; return this; }
 
         public PretrainOptions options() {
             return new PretrainOptions(preset, data, output, vocab, device, steps, batch, accumulate, seed, resume,
                     initGen, initDisc, objective, lr, warmup, maxSeq, mask, logEvery, checkpointEvery, keep,
-                    validateEvery, validationBatches, overrides, maxMinutes, progressBar);
+                    validateEvery, validationBatches, overrides, maxMinutes, progressBar, precision);
         }
     }
 }
