@@ -1,5 +1,6 @@
 package io.electra.cli;
 
+import io.electra.engine.Precision;
 import io.electra.pretrain.ElectraTrainer;
 import io.electra.pretrain.PretrainOptions;
 import io.electra.pretrain.TrainingResult;
@@ -29,6 +30,9 @@ public final class PretrainCommand implements Callable<Integer> {
     int accumulate;
     @Option(names = "--device", defaultValue = "auto", description = "cpu, cuda or auto (default ${DEFAULT-VALUE})")
     String device;
+    @Option(names = "--precision", description = "fp32 or bf16 mixed precision (default: bf16 on CUDA, fp32 on the CPU, "
+            + "where bf16 is an emulation for testing)")
+    String precision;
     @Option(names = "--seed", defaultValue = "42", description = "seed of initialisation, data order, masks and noise (default ${DEFAULT-VALUE})")
     long seed;
     @Option(names = "--resume", description = "continue from the newest complete checkpoint in --out")
@@ -75,6 +79,7 @@ public final class PretrainCommand implements Callable<Integer> {
             if (initFrom.length != 2) throw new IllegalArgumentException("--init-from needs GEN_DIR,DISC_DIR");
             b.initFrom(initFrom[0], initFrom[1]);
         }
+        if (precision != null) b.precision(Precision.parse(precision));
         overrides.forEach(b::override);
         TrainingResult r = new ElectraTrainer(b.options(), null).run();
         System.err.println("finished at step " + r.step() + (r.cancelled() ? " (stopped early)" : "")

@@ -2,10 +2,12 @@ package io.electra.model;
 
 import io.electra.engine.Backend;
 import io.electra.engine.DType;
+import io.electra.engine.Precision;
 import io.electra.engine.RngKey;
 import io.electra.engine.Tensor;
 import io.electra.engine.autograd.Ops;
 import io.electra.engine.autograd.Var;
+import io.electra.engine.nn.Bf16Copies;
 import io.electra.engine.nn.Parameter;
 
 import java.io.IOException;
@@ -84,6 +86,24 @@ public final class ElectraPretraining {
     public void saveHf(Path dir) throws IOException {
         HfFolder.save(generator, generator.config, dir.resolve("generator"));
         HfFolder.save(discriminator, discriminator.config, dir.resolve("discriminator"));
+    }
+
+    /**
+     * Sets up the weights for {@code precision}: BF16 gives every Linear weight of both networks and
+     * the tied output projection (the word embeddings, the largest GEMM: V x E) a persistent bf16
+     * copy made from the F32 master now; FP32 frees them. The embedding lookups always read the F32
+     * tables (a gather, not a GEMM, so the embedding sum and its LayerNorm see exact fp32 values).
+     * Pair it with {@link Ops#setPrecision}; the masters, and so the checkpoints, stay F32.
+     */
+    public void usePrecision(Precision precision) {
+        if (precision == Precision.BF16) {
+            Bf16Copies.enableLinearWeights(discriminator);
+            Bf16Copies.enableLinearWeights(generator);
+            generator.lmHeadWeight().enableBf16Copy();
+        } else {
+            Bf16Copies.disableAll(discriminator);
+            Bf16Copies.disableAll(generator);
+        }
     }
 
     /** Every trainable tensor once (the shared embeddings are not listed twice). */

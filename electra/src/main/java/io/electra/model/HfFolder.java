@@ -66,6 +66,7 @@ public final class HfFolder {
                 Backend b = p.value().backend();
                 if (p.value().dtype() == DType.F64) b.upload(p.value(), f.readDouble(key));
                 else b.upload(p.value(), f.readFloat(key));
+                p.refreshBf16Copy(); // a mixed-precision model's GEMM copy follows its master
             }
             for (String key : f.names()) {
                 if (!names.containsKey(key) && !skip.contains(key) && !key.equals(POSITION_IDS)) unexpected.add(key);

@@ -3,6 +3,8 @@ package io.electra.model;
 import io.electra.engine.Backend;
 import io.electra.engine.autograd.Ops;
 import io.electra.engine.autograd.Var;
+import io.electra.engine.Precision;
+import io.electra.engine.nn.Bf16Copies;
 import io.electra.engine.nn.Parameter;
 
 import java.io.IOException;
@@ -24,6 +26,16 @@ public final class MaskedLmPretraining {
         c.architectures = List.of("ElectraForMaskedLM");
         model = new ElectraGenerator(backend, c, null);
         model.assignNames("");
+    }
+
+    /** As {@link ElectraPretraining#usePrecision}: bf16 copies of the Linear weights and the tied output projection. */
+    public void usePrecision(Precision precision) {
+        if (precision == Precision.BF16) {
+            Bf16Copies.enableLinearWeights(model);
+            model.lmHeadWeight().enableBf16Copy();
+        } else {
+            Bf16Copies.disableAll(model);
+        }
     }
 
     public List<Parameter> parameters() {

@@ -3,6 +3,7 @@ package io.electra.pretrain;
 import io.electra.device.Devices;
 import io.electra.engine.Backend;
 import io.electra.engine.DType;
+import io.electra.engine.Precision;
 import io.electra.engine.RngKey;
 import io.electra.engine.Tensor;
 import io.electra.engine.autograd.Ops;
@@ -100,7 +101,10 @@ public final class ElectraTrainer {
         Files.createDirectories(opts.output());
 
         try (Backend b = backendFactory != null ? backendFactory.get() : Devices.select(opts.device(), log)) {
-            Run run = new Run(b, preset, data, seq, batch, totalSteps, maskProb);
+            Precision precision = opts.resolvedPrecision(b);
+            log.println("precision " + precision + (precision == Precision.BF16 && !b.name().startsWith("cuda")
+                    ? " (emulated on the CPU for testing: the GPU's roundings, slower than fp32)" : ""));
+            Run run = new Run(b, preset, data, seq, batch, totalSteps, maskProb, precision);
             AdamW opt = new AdamW(b, run.parameters, AdamWConfig.electra());
             LinearWarmupDecay schedule = new LinearWarmupDecay(lr, warmup, totalSteps);
             CheckpointStore store = new CheckpointStore(opts.output().resolve("checkpoints"), opts.keepCheckpoints());
@@ -119,6 +123,10 @@ public final class ElectraTrainer {
                     run.loader.seek(s.epoch(), s.position());
                     step = s.step();
                     log.println("resumed from " + newest + " at step " + step);
+                    if (s.precision() != null && !s.precision().equals(precision.toString())) {
+                        log.println("the checkpoint was trained in " + s.precision() + ", this run continues in "
+                                + precision + " (checkpoints hold the F32 master weights, so either resumes either)");
+                    }
                 } else {
                     log.println("--resume: no complete checkpoint in " + store + "; starting fresh");
                 }
@@ -151,7 +159,7 @@ public final class ElectraTrainer {
                 last = new StepMetrics(step, losses.generator(), losses.discriminator(), losses.total(),
                         losses.stats().accuracy(), losses.stats().precision(), losses.stats().recall(),
                         losses.stats().replacedFraction(), currentLr, opt.lastGradNorm(), seqPerSec, seqPerSec * run.seq,
-                        run.backend.memoryStats().peakBytes(), validation);
+                        run.backend.memoryStats().peakBytes(), validation, run.precision.toString());
                 metrics.write(last);
                 Curves.draw(metrics.records(), opts.output());
                 listener.onMetrics(last);
@@ -255,7 +263,7 @@ public final class ElectraTrainer {
     private Path checkpoint(Run run, AdamW opt, CheckpointStore store, long step, long totalSteps) throws IOException {
         TrainerState state = new TrainerState(step, run.loader.epoch(), run.loader.position(), opts.seed(),
                 run.presetName, opts.objective().name(), run.data.vocab().sha256(), run.batch, opts.accumulate(), run.seq,
-                totalSteps);
+                totalSteps, run.precision.toString());
         return store.save(step, dir -> {
             run.save(dir);
             opt.addStateTo(new SafeTensorsWriter()).write(dir.resolve(OPTIMIZER_FILE));
@@ -269,6 +277,7 @@ public final class ElectraTrainer {
         final String presetName;
         final ExampleSource data;
         final int seq, batch;
+        final Precision precision;
         final ElectraPretraining electra;      // null for the MLM objective
         final MaskedLmPretraining mlm;         // null for ELECTRA
         final List<Parameter> parameters;
@@ -285,9 +294,10 @@ public final class ElectraTrainer {
         final Tensor labelsReadback;           // (N) replaced-token labels of the last pass
         int[] lastTargets = new int[0];        // (K) host copy of the last pass's prediction targets
 
-        Run(Backend b, Preset preset, ExampleSource data, int seq, int batch, long totalSteps, double maskProb)
-                throws IOException {
+        Run(Backend b, Preset preset, ExampleSource data, int seq, int batch, long totalSteps, double maskProb,
+            Precision precision) throws IOException {
             this.backend = b;
+            this.precision = precision;
             this.presetName = preset.name();
             this.data = data;
             this.seq = seq;
@@ -317,6 +327,9 @@ public final class ElectraTrainer {
                 parameters = mlm.parameters();
             }
             if (opts.initDiscriminator() == null) ElectraInit.apply(parameters, disc.initializerRange, opts.seed());
+            // bf16 weight copies from the initialised masters; loads and AdamW keep them current
+            if (electra != null) electra.usePrecision(precision);
+            else mlm.usePrecision(precision);
             masking = new Masking(Masking.defaultMaxPredictions(maskProb, seq), maskProb, data.vocab().clsId(), data.vocab().sepId(),
                     data.vocab().maskId(), data.vocab().padId(), disc.vocabSize, opts.objective() == Objective.ELECTRA ? Masking.Style.ELECTRA : Masking.Style.BERT);
             long held = Math.min((long) opts.validationBatches() * batch, data.rows() / 10);
@@ -326,6 +339,7 @@ public final class ElectraTrainer {
             loader = new BatchLoader(data, trainRows, opts.seed());
             tape = new Tape(b);
             ops = new Ops(tape);
+            ops.setPrecision(precision);
             int n = batch * seq, k = batch * masking.maxPredictions();
             ids = new int[n];
             types = new int[n];

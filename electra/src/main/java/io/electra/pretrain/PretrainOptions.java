@@ -1,5 +1,6 @@
 package io.electra.pretrain;
 
+import io.electra.engine.Precision;
 import io.electra.model.Preset;
 
 import java.nio.file.Path;
@@ -16,7 +17,7 @@ public record PretrainOptions(String preset, Path data, Path output, Path vocab,
                               Objective objective, double learningRate, int warmupSteps, int maxSeqLength,
                               double maskProb, int logEvery, int checkpointEvery, int keepCheckpoints,
                               int validateEvery, int validationBatches, Map<String, String> overrides,
-                              double maxMinutes, boolean progressBar, GraphMode cudaGraph) {
+                              double maxMinutes, boolean progressBar, GraphMode cudaGraph, Precision precision) {
 
     /** What is trained: ELECTRA's replaced-token detection, or a BERT masked LM of the discriminator's size. */
     public enum Objective { ELECTRA, MLM }
@@ -40,6 +41,11 @@ public record PretrainOptions(String preset, Path data, Path output, Path vocab,
         }
     }
 
+    /** The precision asked for, or the backend's default (BF16 on CUDA, FP32 on the CPU) when none was. */
+    public Precision resolvedPrecision(io.electra.engine.Backend backend) {
+        return precision != null ? precision : Precision.defaultFor(backend);
+    }
+
     public Preset resolvedPreset() {
         return Preset.named(preset);
     }
@@ -53,6 +59,7 @@ public record PretrainOptions(String preset, Path data, Path output, Path vocab,
         int batch = 0, accumulate = 1, warmup = -1, maxSeq = 0, logEvery = 10, checkpointEvery = 500, keep = 3;
         int validateEvery = 100, validationBatches = 4;
         boolean resume, progressBar = true;
+        Precision precision;
         Path initGen, initDisc;
         Objective objective = Objective.ELECTRA;
         GraphMode cudaGraph = GraphMode.AUTO;
@@ -90,10 +97,17 @@ public record PretrainOptions(String preset, Path data, Path output, Path vocab,
         /** Capture the step as a graph and replay it: AUTO (default), ON or OFF; see {@link GraphMode}. */
         public Builder cudaGraph(GraphMode v) { cudaGraph = v; return this; }
 
+        /**
+         * FP32 or BF16 mixed precision; null (the default) picks BF16 on CUDA and FP32 on the CPU,
+         * where BF16 is an emulation for testing (slower). A run may resume a checkpoint made in
+         * the other precision: checkpoints hold the F32 masters either way.
+         */
+        public Builder precision(Precision v) { precision = v; return this; }
+
         public PretrainOptions options() {
             return new PretrainOptions(preset, data, output, vocab, device, steps, batch, accumulate, seed, resume,
                     initGen, initDisc, objective, lr, warmup, maxSeq, mask, logEvery, checkpointEvery, keep,
-                    validateEvery, validationBatches, overrides, maxMinutes, progressBar, cudaGraph);
+                    validateEvery, validationBatches, overrides, maxMinutes, progressBar, cudaGraph, precision);
         }
     }
 }

@@ -9,10 +9,13 @@ import java.nio.file.Path;
 
 /**
  * Where a run stands, written last into every checkpoint ({@code trainer_state.json}): the step, the
- * data cursor, and what the run was built from, so a resume can refuse a mismatched one.
+ * data cursor, and what the run was built from, so a resume can refuse a mismatched one. The
+ * precision ("fp32"/"bf16"; null in checkpoints from before it was recorded) is informative only: the
+ * weights are F32 masters in both, so either precision may resume either.
  */
 public record TrainerState(long step, int epoch, int position, long seed, String preset, String objective,
-                           String vocabHash, int batch, int accumulate, int maxSeqLength, long totalSteps) {
+                           String vocabHash, int batch, int accumulate, int maxSeqLength, long totalSteps,
+                           String precision) {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     public void write(Path dir) throws IOException {

@@ -24,6 +24,7 @@ class PretrainCommandsTest {
     @TempDir
     static Path tmp;
     static Path shards, run;
+    static String setupLog;
 
     @BeforeAll
     static void pretrainTwoSteps() throws Exception {
@@ -32,6 +33,7 @@ class PretrainCommandsTest {
         Result r = exec("pretrain", "--data", shards.toString(), "--preset", "tiny", "--out", run.toString(), "--steps", "2",
                 "--batch", "4", "--device", "cpu", "--log-every", "1", "--validate-every", "0");
         assertEquals(0, r.code, r.err);
+        setupLog = r.err;
     }
 
     @Test
@@ -42,6 +44,22 @@ class PretrainCommandsTest {
                 "--init-from", ckpt.resolve("generator") + "," + ckpt.resolve("discriminator"));
         assertEquals(0, r.code, r.err);
         assertTrue(r.err.contains("finished at step 1"), r.err);
+    }
+
+    @Test
+    void precisionDefaultsToFp32OnTheCpuAndBf16IsAnEmulation() throws Exception {
+        assertTrue(exec("pretrain", "--help").out.contains("--precision"));
+        assertTrue(setupLog.contains("precision fp32"), "the default on the CPU is reported: " + setupLog);
+        Path out = tmp.resolve("bf16");
+        Result r = exec("pretrain", "--data", shards.toString(), "--preset", "tiny", "--out", out.toString(), "--steps", "1",
+                "--batch", "4", "--device", "cpu", "--validate-every", "0", "--precision", "bf16");
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.err.contains("precision bf16 (emulated on the CPU for testing"), r.err);
+        assertTrue(java.nio.file.Files.readString(out.resolve("metrics.jsonl")).contains("\"precision\":\"bf16\""));
+        Result bad = exec("pretrain", "--data", shards.toString(), "--preset", "tiny", "--out", out.toString(), "--steps", "1",
+                "--device", "cpu", "--precision", "fp16");
+        assertEquals(1, bad.code);
+        assertTrue(bad.err.contains("unknown precision 'fp16' (expected fp32 or bf16)"), bad.err);
     }
 
     @Test

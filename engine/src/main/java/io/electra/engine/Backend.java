@@ -11,7 +11,11 @@ package io.electra.engine;
  *   <li>Shapes use the legend B batch, T sequence, H heads, D head size, C channels, V vocabulary,
  *       N = B*T rows, K selected rows. "Row-wise" kernels treat a tensor as {@code rowsFlat() x cols()}.</li>
  *   <li>Float kernels accept F32 and, on the CPU, F64 (all tensors of one call share the dtype);
- *       ids, targets, masks and indices are I32. A scalar is a tensor of shape {@code []} or {@code [1]}.</li>
+ *       ids, targets, masks and indices are I32. A scalar is a tensor of shape {@code []} or {@code [1]}.
+ *       Mixed precision adds BF16 in exactly two places, {@link #matmul} and the attention pair (see
+ *       there); {@link #copy} converts between F32 and BF16. A BF16 operand widens exactly to f32,
+ *       the math runs in f32 with f32 accumulation, and a BF16 result is rounded once to nearest
+ *       even ({@link io.electra.engine.io.HalfFloats#floatToBf16}).</li>
  *   <li>Scalars that change between steps (learning rate, loss gradient) are device tensors, never
  *       host arguments, so a captured CUDA graph can replay a whole step; random streams move on
  *       through the device step offset ({@link #setRngStepOffset}), not through new RngKeys.</li>
@@ -102,6 +106,8 @@ public interface Backend extends AutoCloseable {
      * {@code out (=|+=) alpha * op(a) @ op(b)} where op transposes when asked. 2-D: a [M,K] (or [K,M]
      * transposed), b [K,N] (or [N,K]), out [M,N]. 3-D tensors are batched over axis 0 (same batch
      * count in all three). A linear layer y = x W^T is {@code matmul(y, x, false, w, true, 1, false)}.
+     * Mixed precision: a and b both BF16 with out F32 or BF16; a BF16 out is read widened when
+     * accumulating and {@code alpha * acc (+ old)} is rounded once.
      */
     void matmul(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, boolean accumulate);
 
@@ -163,6 +169,10 @@ public interface Backend extends AutoCloseable {
      * keyMask [B,T] I32 (1 attend, 0 padding). Masked keys get probability exactly 0 (HF adds
      * finfo(float32).min). Dropout (p may be 0) draws from {@code dropoutKey}, element index
      * ((b*H + h)*T + i)*T + j.
+     * Mixed precision: q, k, v, out (and in the backward dOut, dq, dk, dv) all BF16, {@code saved}
+     * F32. As the bf16 flash kernels do, the probabilities times the dropout factors are rounded to
+     * bf16 before they multiply v (and likewise dS before it multiplies k and q in the backward);
+     * the backward's row term is delta_i = dOut_i . out_i from the bf16 out.
      */
     void attentionForward(Tensor out, Tensor saved, Tensor q, Tensor k, Tensor v, Tensor keyMask, float scale,
                           float dropoutP, RngKey dropoutKey);
@@ -260,4 +270,11 @@ public interface Backend extends AutoCloseable {
      */
     void adamwStep(Tensor param, Tensor grad, Tensor m, Tensor v, Tensor gradScale, Tensor hyper, float beta1,
                    float beta2, float eps, float weightDecay);
+
+    /**
+     * {@link #adamwStep}, then {@code paramBf16} (BF16, param's shape) = the updated param rounded to
+     * bf16: the weight copy the mixed-precision GEMMs read, refreshed in the same pass.
+     */
+    void adamwStep(Tensor param, Tensor paramBf16, Tensor grad, Tensor m, Tensor v, Tensor gradScale, Tensor hyper,
+                   float beta1, float beta2, float eps, float weightDecay);
 }

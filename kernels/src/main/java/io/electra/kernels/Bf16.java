@@ -1,18 +1,17 @@
 package io.electra.kernels;
 
-/** Host-side bf16 conversion, the same rounding as copy.cu (nearest even, NaN stays quiet NaN). */
+import io.electra.engine.io.HalfFloats;
+
+/** Host-side bf16 conversion: the engine's rounding (nearest even, NaN stays quiet NaN), as copy.cu does it. */
 final class Bf16 {
     private Bf16() {
     }
 
     static short fromFloat(float x) {
-        int u = Float.floatToRawIntBits(x);
-        if ((u & 0x7fffffff) > 0x7f800000) return (short) ((u >>> 16) | 0x0040);
-        u += 0x7fff + ((u >>> 16) & 1);
-        return (short) (u >>> 16);
+        return HalfFloats.floatToBf16(x);
     }
 
     static float toFloat(short bits) {
-        return Float.intBitsToFloat((bits & 0xffff) << 16);
+        return HalfFloats.bf16ToFloat(bits);
     }
 }

@@ -258,13 +258,26 @@ public final class CudaBackend implements Backend {
 
     /**
      * F32 operands run the fp32 SIMT GEMM (the accuracy reference); BF16 operands run the
-     * tensor-core GEMM with fp32 accumulation into an F32 or BF16 out (layouts nn, nt, tn).
+     * tensor-core GEMM with fp32 accumulation into an F32 or BF16 out (layouts nn, nt, tn), or,
+     * where no tensor-core kernel serves the shapes, the SIMT GEMM on exact f32 copies.
      */
     @Override
     public void matmul(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, boolean accumulate) {
         runtime.bind();
-        if (a.dtype() == DType.BF16 || b.dtype() == DType.BF16) gemmTc.matmul(out, a, transA, b, transB, alpha, accumulate);
-        else gemm.matmul(out, a, transA, b, transB, alpha, accumulate);
+        if (a.dtype() != DType.BF16 && b.dtype() != DType.BF16) gemm.matmul(out, a, transA, b, transB, alpha, accumulate);
+        else if (gemmTc.serves(out, a, transA, b, transB)) gemmTc.matmul(out, a, transA, b, transB, alpha, accumulate);
+        else matmulWidened(out, a, transA, b, transB, alpha, accumulate);
+    }
+
+    /**
+     * The same product for BF16 operands no tensor-core kernel serves (an odd contiguous dimension):
+     * exact f32 copies through the SIMT GEMM, a BF16 out accumulated in f32 and rounded once.
+     */
+    private void matmulWidened(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, boolean accumulate) {
+        Tensor outF = out.dtype() == DType.F32 ? out : allocateTemp(DType.F32, out.shape());
+        if (outF != out && accumulate) copy(outF, out);
+        gemm.matmul(outF, widened(a), transA, widened(b), transB, alpha, accumulate);
+        if (outF != out) copy(out, outF);
     }
 
     /** out = op(a) @ op(b) + bias[N] in one tensor-core pass (a, b BF16; bias F32; out F32 or BF16). */
@@ -388,7 +401,8 @@ public final class CudaBackend implements Backend {
 
     /**
      * Head dims 16, 32 and 64 run flash attention (F32 or BF16) and save the log-sum-exp [B, H, T];
-     * other head dims run the composed F32 path, which saves the probabilities [B, H, T, T].
+     * other head dims run the composed F32 path (BF16 operands widened to it), which saves the
+     * probabilities [B, H, T, T].
      */
     @Override
     public int[] attentionSavedShape(int batch, int heads, int seq, int headDim) {
@@ -401,7 +415,38 @@ public final class CudaBackend implements Backend {
                                  float dropoutP, RngKey dropoutKey) {
         runtime.bind();
         if (usesFlash(q)) flash.forward(out, saved, q, k, v, keyMask, scale, dropoutP, dropoutKey);
+        else if (q.dtype() == DType.BF16) composedForwardBf16(out, saved, q, k, v, keyMask, scale, dropoutP, dropoutKey);
         else attention.forward(out, saved, q, k, v, keyMask, scale, dropoutP, dropoutKey);
+    }
+
+    /**
+     * BF16 attention at a head dim without a flash kernel (the fixtures' 4 and 8): the operands widen
+     * to F32 arena tensors, the composed F32 path runs, out is rounded once. Unlike the CPU reference
+     * and the flash kernels it does not round P (or dS) to bf16 on the way: closer to exact, and
+     * within that one rounding of P of the CPU's definition.
+     */
+    private void composedForwardBf16(Tensor out, Tensor saved, Tensor q, Tensor k, Tensor v, Tensor keyMask, float scale,
+                                     float dropoutP, RngKey dropoutKey) {
+        Tensor outF = allocateTemp(DType.F32, out.shape());
+        attention.forward(outF, saved, widened(q), widened(k), widened(v), keyMask, scale, dropoutP, dropoutKey);
+        copy(out, outF);
+    }
+
+    private void composedBackwardBf16(Tensor dq, Tensor dk, Tensor dv, Tensor dOut, Tensor q, Tensor k, Tensor v,
+                                      Tensor keyMask, Tensor saved, float scale, float dropoutP, RngKey dropoutKey) {
+        Tensor dqF = widened(dq), dkF = widened(dk), dvF = widened(dv); // accumulate in f32, round once
+        attention.backward(dqF, dkF, dvF, widened(dOut), widened(q), widened(k), widened(v), keyMask, saved, scale, dropoutP,
+                dropoutKey);
+        copy(dq, dqF);
+        copy(dk, dkF);
+        copy(dv, dvF);
+    }
+
+    /** An F32 arena copy of a BF16 tensor (exact). */
+    private Tensor widened(Tensor t) {
+        Tensor f = allocateTemp(DType.F32, t.shape());
+        copy(f, t);
+        return f;
     }
 
     @Override
@@ -409,6 +454,7 @@ public final class CudaBackend implements Backend {
                                   Tensor saved, Tensor out, float scale, float dropoutP, RngKey dropoutKey) {
         runtime.bind();
         if (usesFlash(q)) flash.backward(dq, dk, dv, dOut, q, k, v, keyMask, saved, out, scale, dropoutP, dropoutKey);
+        else if (q.dtype() == DType.BF16) composedBackwardBf16(dq, dk, dv, dOut, q, k, v, keyMask, saved, scale, dropoutP, dropoutKey);
         else attention.backward(dq, dk, dv, dOut, q, k, v, keyMask, saved, scale, dropoutP, dropoutKey);
     }
 
@@ -546,6 +592,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** adamwStep, also writing the updated parameter rounded to bf16 into {@code paramBf16} (mixed precision). */
+    @Override
     public void adamwStep(Tensor param, Tensor paramBf16, Tensor grad, Tensor m, Tensor v, Tensor gradScale, Tensor hyper,
                           float beta1, float beta2, float eps, float weightDecay) {
         runtime.bind();

@@ -2,6 +2,7 @@ package io.electra.engine.autograd;
 
 import io.electra.engine.Backend;
 import io.electra.engine.DType;
+import io.electra.engine.Precision;
 import io.electra.engine.RngKey;
 import io.electra.engine.Tensor;
 
@@ -10,6 +11,13 @@ import io.electra.engine.Tensor;
  * records the closure that sends gradients back (always accumulating). Outputs come from the step
  * arena in the dtype of the first input, so the same model code runs in F32 and, on the CPU, in F64
  * for gradient checks.
+ *
+ * <p>Precision {@link Precision#BF16} (mixed precision) changes three ops and nothing else: linear
+ * multiplies bf16 operands (the activation and, in the backward, the output gradient rounded on the
+ * way in; the weight's persistent {@link Var#bf16Copy} when it has one, else the weight rounded per
+ * call) with f32 accumulation into an F32 output and F32 gradients; attention runs on bf16 q, k, v
+ * and hands back an F32 context. LayerNorm, softmax, GELU, dropout, embeddings and the losses see
+ * only F32 values, so their statistics stay in fp32.
  *
  * <p>Shape legend: N rows (batch*seq), C channels, B batch, T sequence, H heads, D head size,
  * K selected rows, V vocabulary.
@@ -20,6 +28,7 @@ public final class Ops {
     private long seed;
     private long step;
     private boolean training = true;
+    private Precision precision = Precision.FP32;
 
     public Ops(Tape tape) {
         this.tape = tape;
@@ -32,6 +41,28 @@ public final class Ops {
     /** Dropout is active only in training mode. */
     public void setTraining(boolean training) { this.training = training; }
     public boolean training() { return training; }
+
+    /** FP32, or BF16 mixed precision for linear and attention (F32 values only; F64 runs stay F64). */
+    public void setPrecision(Precision precision) { this.precision = precision; }
+    public Precision precision() { return precision; }
+
+    private boolean bf16(Tensor value) {
+        return precision == Precision.BF16 && value.dtype() == DType.F32;
+    }
+
+    /** A BF16 arena tensor holding {@code t} rounded to nearest even. */
+    private Tensor toBf16(Tensor t) {
+        Tensor r = b.allocateTemp(DType.BF16, t.shape());
+        b.copy(r, t);
+        return r;
+    }
+
+    /** dst (F32) += src (BF16) widened: a bf16 gradient handed back to an F32 value. */
+    private void accumulateWidened(Tensor dst, Tensor src) {
+        Tensor wide = b.allocateTemp(DType.F32, src.shape());
+        b.copy(wide, src);
+        b.accumulate(dst, wide, 1f);
+    }
 
     /** The (seed, step) every dropout mask of this step is keyed by. */
     public void setRng(long seed, long step) {
@@ -66,6 +97,7 @@ public final class Ops {
         boolean g = tape.needsGrad(x, w, bias);
         Var y = out(xv, g, outShape);
         Tensor x2 = xv.view(rows, in), y2 = y.value().view(rows, outDim);
+        if (bf16(xv)) return linearBf16(x, w, bias, y, x2, y2, g);
         b.matmul(y2, x2, false, wv, true, 1f, false);
         if (bias != null) b.biasAdd(y2, y2, bias.value());
         if (g) tape.record(() -> {
@@ -74,6 +106,26 @@ public final class Ops {
             Tensor dy2 = dy.view(rows, outDim);
             if (x.requiresGrad()) b.matmul(tape.gradOf(x).view(rows, in), dy2, false, wv, false, 1f, true);
             if (w.requiresGrad()) b.matmul(tape.gradOf(w), dy2, true, x2, false, 1f, true);
+            if (bias != null && bias.requiresGrad()) b.biasBackward(tape.gradOf(bias), dy2);
+        });
+        return y;
+    }
+
+    /**
+     * The mixed-precision linear: y = bf16(x) bf16(W)^T (+ bias), f32 accumulation, F32 y; backward
+     * dx += bf16(dy) bf16(W), dW += bf16(dy)^T bf16(x) into the F32 gradients, dBias from the F32 dy.
+     */
+    private Var linearBf16(Var x, Var w, Var bias, Var y, Tensor x2, Tensor y2, boolean g) {
+        Tensor xb = toBf16(x2);
+        Tensor wb = w.bf16Copy() != null ? w.bf16Copy() : toBf16(w.value());
+        b.matmul(y2, xb, false, wb, true, 1f, false);
+        if (bias != null) b.biasAdd(y2, y2, bias.value());
+        if (g) tape.record(() -> {
+            Tensor dy = y.grad();
+            if (dy == null) return;
+            Tensor dy2 = dy.view(y2.shape()), dyb = toBf16(dy2);
+            if (x.requiresGrad()) b.matmul(tape.gradOf(x).view(x2.shape()), dyb, false, wb, false, 1f, true);
+            if (w.requiresGrad()) b.matmul(tape.gradOf(w), dyb, true, xb, false, 1f, true);
             if (bias != null && bias.requiresGrad()) b.biasBackward(tape.gradOf(bias), dy2);
         });
         return y;
@@ -213,11 +265,31 @@ public final class Ops {
         // statistics stay in fp32 whatever the activations' precision (F64 only for gradient checks)
         DType savedType = qv.dtype() == DType.F64 ? DType.F64 : DType.F32;
         Tensor saved = b.allocateTemp(savedType, b.attentionSavedShape(bt, h, t, d));
+        if (bf16(qv)) return attentionBf16(q, k, v, keyMask, o, saved, scale, p, key, g);
         b.attentionForward(o.value(), saved, qv, k.value(), v.value(), keyMask, scale, p, key);
         if (g) tape.record(() -> {
             if (o.grad() == null) return;
             b.attentionBackward(tape.gradOf(q), tape.gradOf(k), tape.gradOf(v), o.grad(), qv, k.value(), v.value(),
                     keyMask, saved, o.value(), scale, p, key);
+        });
+        return new Attention(o, saved);
+    }
+
+    /** Attention on bf16 q, k, v (the flash kernels' mixed precision); the context comes back F32. */
+    private Attention attentionBf16(Var q, Var k, Var v, Tensor keyMask, Var o, Tensor saved, float scale, float p,
+                                    RngKey key, boolean g) {
+        Tensor qb = toBf16(q.value()), kb = toBf16(k.value()), vb = toBf16(v.value());
+        Tensor ob = b.allocateTemp(DType.BF16, qb.shape());
+        b.attentionForward(ob, saved, qb, kb, vb, keyMask, scale, p, key);
+        b.copy(o.value(), ob);
+        if (g) tape.record(() -> {
+            if (o.grad() == null) return;
+            Tensor dq = b.allocateTemp(DType.BF16, qb.shape()), dk = b.allocateTemp(DType.BF16, qb.shape());
+            Tensor dv = b.allocateTemp(DType.BF16, qb.shape());
+            b.attentionBackward(dq, dk, dv, toBf16(o.grad()), qb, kb, vb, keyMask, saved, ob, scale, p, key);
+            if (q.requiresGrad()) accumulateWidened(tape.gradOf(q), dq);
+            if (k.requiresGrad()) accumulateWidened(tape.gradOf(k), dk);
+            if (v.requiresGrad()) accumulateWidened(tape.gradOf(v), dv);
         });
         return new Attention(o, saved);
     }

@@ -39,6 +39,14 @@ public class Var {
         grad = g;
     }
 
+    /**
+     * A persistent BF16 copy of this value that mixed-precision GEMMs read instead of rounding the
+     * value each time, or null (parameters override this when they keep one).
+     */
+    public Tensor bf16Copy() {
+        return null;
+    }
+
     public int[] shape() {
         return value.shape();
     }

@@ -17,21 +17,28 @@ import java.util.Arrays;
  * Backward, with Pd = dropout(P): dv += Pd^T dOut; dPd = dOut v^T; dP = dPd * keep/(1-p);
  * dS = P (dP - sum_j dP P); dq += scale dS k; dk += scale dS^T q.
  * Work is split over the B*H independent (b, h) pairs. These loops, in double, are the reference
- * and run for F64; F32 takes the matmul-based {@link AttentionF32}.
+ * and run for F64; F32 takes the matmul-based {@link AttentionF32}, BF16 (mixed precision, with
+ * F32 saved probabilities) {@link AttentionBf16}.
  */
 final class AttentionCpu {
     private final Parallel parallel;
     private final AttentionF32 f32;
+    private final AttentionBf16 bf16;
 
     AttentionCpu(Parallel parallel) {
         this.parallel = parallel;
         this.f32 = new AttentionF32(parallel);
+        this.bf16 = new AttentionBf16(parallel);
     }
 
     void forward(Tensor out, Tensor saved, Tensor q, Tensor k, Tensor v, Tensor keyMask, float scale,
                  float dropoutP, RngKey key) {
         if (q.storage() instanceof float[]) {
             f32.forward(out, saved, q, k, v, keyMask, scale, dropoutP, key);
+            return;
+        }
+        if (q.storage() instanceof short[]) {
+            bf16.forward(out, saved, q, k, v, keyMask, scale, dropoutP, key);
             return;
         }
         int heads = q.dim(1), seq = q.dim(2), dim = q.dim(3);
@@ -85,10 +92,14 @@ final class AttentionCpu {
         }
     }
 
-    void backward(Tensor dq, Tensor dk, Tensor dv, Tensor dOut, Tensor q, Tensor k, Tensor v, Tensor saved,
+    void backward(Tensor dq, Tensor dk, Tensor dv, Tensor dOut, Tensor q, Tensor k, Tensor v, Tensor out, Tensor saved,
                   float scale, float dropoutP, RngKey key) {
         if (q.storage() instanceof float[]) {
             f32.backward(dq, dk, dv, dOut, q, k, v, saved, scale, dropoutP, key);
+            return;
+        }
+        if (q.storage() instanceof short[]) {
+            bf16.backward(dq, dk, dv, dOut, q, k, v, out, saved, scale, dropoutP, key);
             return;
         }
         int heads = q.dim(1), seq = q.dim(2), dim = q.dim(3);

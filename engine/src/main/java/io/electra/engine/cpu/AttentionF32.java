@@ -53,7 +53,7 @@ final class AttentionF32 {
     }
 
     /** p[off, off+n) = softmax over the keys whose mask is not 0; masked keys, and rows with no key, get 0. */
-    private static void maskedSoftmax(float[] p, int off, int[] mask, int maskOff, int n) {
+    static void maskedSoftmax(float[] p, int off, int[] mask, int maskOff, int n) {
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < n; j++) {
             if (mask[maskOff + j] == 0) p[off + j] = Float.NEGATIVE_INFINITY; // exp(-inf) = 0 exactly

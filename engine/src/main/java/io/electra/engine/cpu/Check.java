@@ -44,6 +44,20 @@ final class Check {
         return this;
     }
 
+    /** All BF16: the mixed-precision operands of matmul and attention. */
+    Check bf16(Tensor... tensors) {
+        owned(tensors);
+        for (Tensor t : tensors) if (t.dtype() != DType.BF16) fail("expected BF16, got " + list(tensors));
+        return this;
+    }
+
+    /** Each tensor F32, as the fp32 statistics and outputs of the bf16 paths are. */
+    Check f32(Tensor... tensors) {
+        owned(tensors);
+        for (Tensor t : tensors) if (t.dtype() != DType.F32) fail("expected F32, got " + t.describe());
+        return this;
+    }
+
     Check ints(Tensor... tensors) {
         owned(tensors);
         for (Tensor t : tensors) if (t.dtype() != DType.I32) fail("expected I32, got " + t.describe());

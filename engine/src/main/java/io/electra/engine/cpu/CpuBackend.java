@@ -217,7 +217,14 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void matmul(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, boolean accumulate) {
-        Check c = new Check(this, "matmul").floats(out, a, b).disjoint(out, a).disjoint(out, b);
+        Check c = new Check(this, "matmul").owned(out, a, b);
+        if (a.dtype() == DType.BF16 || b.dtype() == DType.BF16) { // mixed precision: bf16 inputs, f32 accumulation
+            c.bf16(a, b).that(out.dtype() == DType.F32 || out.dtype() == DType.BF16,
+                    "out " + out.describe() + " must be F32 or BF16 when a and b are BF16");
+        } else {
+            c.floats(out, a, b);
+        }
+        c.disjoint(out, a).disjoint(out, b);
         int rank = out.rank();
         c.that((rank == 2 || rank == 3) && a.rank() == rank && b.rank() == rank,
                 "expected all 2-D or all 3-D, got out " + out.describe() + ", a " + a.describe() + ", b " + b.describe());
@@ -331,7 +338,8 @@ public final class CpuBackend implements Backend {
     @Override
     public void attentionForward(Tensor out, Tensor saved, Tensor q, Tensor k, Tensor v, Tensor keyMask, float scale,
                                  float dropoutP, RngKey dropoutKey) {
-        Check c = new Check(this, "attentionForward").floats(out, saved, q, k, v).ints(keyMask).rank(q, 4);
+        Check c = new Check(this, "attentionForward").ints(keyMask).rank(q, 4);
+        attentionTypes(c, saved, q, k, v, out);
         c.sameShape(out, q, k, v).disjoint(out, q).disjoint(out, k).disjoint(out, v);
         checkAttention(c, saved, q, keyMask, dropoutP, dropoutKey);
         attention.forward(out, saved, q, k, v, keyMask, scale, dropoutP, offsetKey(dropoutKey));
@@ -341,10 +349,21 @@ public final class CpuBackend implements Backend {
     public void attentionBackward(Tensor dq, Tensor dk, Tensor dv, Tensor dOut, Tensor q, Tensor k, Tensor v,
                                   Tensor keyMask, Tensor saved, Tensor out, float scale, float dropoutP,
                                   RngKey dropoutKey) {
-        Check c = new Check(this, "attentionBackward").floats(dq, dk, dv, dOut, q, k, v, saved, out).ints(keyMask);
+        Check c = new Check(this, "attentionBackward").ints(keyMask);
+        attentionTypes(c, saved, q, k, v, out, dOut, dq, dk, dv);
         c.rank(q, 4).sameShape(dq, dk, dv, dOut, q, k, v, out);
         checkAttention(c, saved, q, keyMask, dropoutP, dropoutKey);
-        attention.backward(dq, dk, dv, dOut, q, k, v, saved, scale, dropoutP, offsetKey(dropoutKey));
+        attention.backward(dq, dk, dv, dOut, q, k, v, out, saved, scale, dropoutP, offsetKey(dropoutKey));
+    }
+
+    /** All F32 or all F64; or, mixed precision as the bf16 flash kernels: every operand BF16, saved F32. */
+    private static void attentionTypes(Check c, Tensor saved, Tensor... operands) {
+        if (operands[0] != null && operands[0].dtype() == DType.BF16) c.bf16(operands).f32(saved);
+        else {
+            Tensor[] all = java.util.Arrays.copyOf(operands, operands.length + 1);
+            all[operands.length] = saved;
+            c.floats(all);
+        }
     }
 
     private void checkAttention(Check c, Tensor saved, Tensor q, Tensor keyMask, float dropoutP, RngKey key) {
@@ -515,5 +534,14 @@ public final class CpuBackend implements Backend {
         new Check(this, "adamwStep").floats(param, grad, m, v, gradScale, hyper).sameShape(param, grad, m, v)
                 .scalar(gradScale).vector(hyper, 3);
         optimizer.adamw(param, grad, m, v, gradScale, hyper, beta1, beta2, eps, weightDecay);
+    }
+
+    @Override
+    public void adamwStep(Tensor param, Tensor paramBf16, Tensor grad, Tensor m, Tensor v, Tensor gradScale, Tensor hyper,
+                          float beta1, float beta2, float eps, float weightDecay) {
+        new Check(this, "adamwStep").f32(param, grad, m, v, gradScale, hyper).bf16(paramBf16)
+                .sameShape(param, paramBf16, grad, m, v).scalar(gradScale).vector(hyper, 3);
+        optimizer.adamw(param, grad, m, v, gradScale, hyper, beta1, beta2, eps, weightDecay);
+        CpuStorage.copy(paramBf16, param);
     }
 }

@@ -2,6 +2,7 @@ package io.electra.engine.cpu;
 
 import io.electra.engine.DType;
 import io.electra.engine.Tensor;
+import io.electra.engine.io.HalfFloats;
 
 import java.util.Arrays;
 
@@ -48,14 +49,11 @@ final class CpuStorage {
 
     /** Round to nearest even; NaN stays a (quiet) NaN rather than rounding into infinity. */
     static short toBf16(float f) {
-        int bits = Float.floatToRawIntBits(f);
-        if (Float.isNaN(f)) return (short) ((bits >>> 16) | 0x40);
-        int roundingBias = 0x7FFF + ((bits >>> 16) & 1);
-        return (short) ((bits + roundingBias) >>> 16);
+        return HalfFloats.floatToBf16(f);
     }
 
     static float fromBf16(short b) {
-        return Float.intBitsToFloat(b << 16);
+        return HalfFloats.bf16ToFloat(b);
     }
 
     static float[] downloadFloat(Tensor t) {

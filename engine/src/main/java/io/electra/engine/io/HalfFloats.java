@@ -1,6 +1,11 @@
 package io.electra.engine.io;
 
-/** Conversions between float and the 16-bit formats (IEEE half and bfloat16), as raw bit patterns. */
+/**
+ * Conversions between float and the 16-bit formats (IEEE half and bfloat16), as raw bit patterns.
+ * This is the engine's one definition of bf16 rounding (the CPU backend's copies and bf16 kernels,
+ * the checkpoint writer and the CUDA backend's host conversions all call it; copy.cu and adamw.cu
+ * round the same way on the device).
+ */
 public final class HalfFloats {
     private HalfFloats() {
     }
@@ -16,6 +21,11 @@ public final class HalfFloats {
         if (Float.isNaN(f)) return (short) ((x >>> 16) | 0x0040);
         int roundingBias = 0x7FFF + ((x >>> 16) & 1);
         return (short) ((x + roundingBias) >>> 16);
+    }
+
+    /** {@code f} rounded to the nearest bfloat16 and widened back: what a bf16 store then load gives. */
+    public static float roundToBf16(float f) {
+        return bf16ToFloat(floatToBf16(f));
     }
 
     /** IEEE 754 binary16 to float, exact (subnormals, infinities and NaN included). */

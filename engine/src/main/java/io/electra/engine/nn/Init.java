@@ -33,6 +33,7 @@ public final class Init {
     /** Fills {@code p} with N(0, std^2) truncated to [-2 std, 2 std]. */
     public static void truncatedNormal(Parameter p, double std, SplittableRandom rng) {
         HostValues.upload(p.value(), truncatedNormal(Math.toIntExact(p.value().size()), std, rng));
+        p.refreshBf16Copy();
     }
 
     /** {@link #truncatedNormal(Parameter, double, SplittableRandom)} with the stream of (seed, p.name()). */
@@ -42,10 +43,12 @@ public final class Init {
 
     public static void zeros(Parameter p) {
         p.value().backend().fill(p.value(), 0);
+        p.refreshBf16Copy();
     }
 
     public static void ones(Parameter p) {
         p.value().backend().fill(p.value(), 1);
+        p.refreshBf16Copy();
     }
 
     /** {@code n} draws of N(0, std^2) truncated at {@link #TRUNCATION} standard deviations. */

@@ -99,6 +99,7 @@ public final class ModuleState {
                 case F64 -> HostValues.upload(p.value(), file.readDouble(name));
                 default -> HostValues.upload(p.value(), file.readFloat(name));
             }
+            p.refreshBf16Copy();
         });
     }
 }

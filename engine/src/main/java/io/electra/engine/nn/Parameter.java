@@ -2,6 +2,7 @@ package io.electra.engine.nn;
 
 import io.electra.engine.Backend;
 import io.electra.engine.DType;
+import io.electra.engine.Tensor;
 import io.electra.engine.autograd.Var;
 
 /**
@@ -11,6 +12,7 @@ import io.electra.engine.autograd.Var;
 public final class Parameter extends Var {
     private String name;
     private final boolean decay;
+    private Tensor bf16;   // (shape) the master rounded to bf16 for mixed-precision GEMMs, or null
 
     /**
      * @param decay whether AdamW's weight decay applies (false for LayerNorm weights and all biases,
@@ -38,6 +40,34 @@ public final class Parameter extends Var {
 
     public boolean decay() {
         return decay;
+    }
+
+    /** The bf16 copy of the weight (null unless {@link #enableBf16Copy} was called). */
+    @Override
+    public Tensor bf16Copy() {
+        return bf16;
+    }
+
+    /**
+     * Gives this parameter a persistent BF16 copy, made now from the F32 master. Whatever writes the
+     * master afterwards must refresh it: AdamW does in its update, loaders call {@link #refreshBf16Copy}.
+     * The copy is never saved; checkpoints hold the masters.
+     */
+    public void enableBf16Copy() {
+        if (value.dtype() != DType.F32) throw new IllegalStateException(name + ": a bf16 copy needs an F32 master, got " + value.describe());
+        if (bf16 == null) bf16 = value.backend().allocate(DType.BF16, value.shape()).named(name + ".bf16");
+        refreshBf16Copy();
+    }
+
+    /** copy = bf16(master), round to nearest even; a no-op without a copy. */
+    public void refreshBf16Copy() {
+        if (bf16 != null) value.backend().copy(bf16, value);
+    }
+
+    /** Frees the bf16 copy, if any (back to fp32). */
+    public void disableBf16Copy() {
+        if (bf16 != null) value.backend().free(bf16);
+        bf16 = null;
     }
 
     public void zeroGrad() {

@@ -27,7 +27,8 @@ import java.util.function.ToDoubleFunction;
  *       per depth; without multipliers there is one);</li>
  *   <li>the global gradient norm: {@code sumSquares[] = sum over parameters of |grad|^2} and, when
  *       clipping is on, {@code scale[] = min(1, maxNorm / (norm + 1e-6))}, both on the device;</li>
- *   <li>{@link Backend#adamwStep} for each parameter, with weight decay only where {@code decay()};</li>
+ *   <li>{@link Backend#adamwStep} for each parameter, with weight decay only where {@code decay()};
+ *       a parameter with a bf16 copy (mixed precision) takes the variant that also refreshes it;</li>
  *   <li>every gradient zeroed, ready for the next accumulation.</li>
  * </ol>
  * Step 1 is the only host work ({@link #prepareStep}); the rest ({@link #runStep}) can be captured in a
@@ -138,8 +139,13 @@ public final class AdamW implements AutoCloseable {
         for (int i = 0; i < params.size(); i++) {
             Parameter p = params.get(i);
             float wd = p.decay() ? (float) config.weightDecay() : 0f;
-            backend.adamwStep(p.value(), p.grad(), m[i], v[i], gradScale, hyperRow[i], (float) config.beta1(),
-                    (float) config.beta2(), (float) config.eps(), wd);
+            if (p.bf16Copy() != null) { // mixed precision: the GEMMs' bf16 copy is refreshed in the same pass
+                backend.adamwStep(p.value(), p.bf16Copy(), p.grad(), m[i], v[i], gradScale, hyperRow[i],
+                        (float) config.beta1(), (float) config.beta2(), (float) config.eps(), wd);
+            } else {
+                backend.adamwStep(p.value(), p.grad(), m[i], v[i], gradScale, hyperRow[i], (float) config.beta1(),
+                        (float) config.beta2(), (float) config.eps(), wd);
+            }
         }
         // through this optimizer's backend (not the tensor's), so a decorating backend sees the fill
         for (Parameter p : params) backend.fill(p.grad(), 0);

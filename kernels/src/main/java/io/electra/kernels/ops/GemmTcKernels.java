@@ -63,6 +63,17 @@ public final class GemmTcKernels {
         run(out, a, transA, b, transB, 1f, false, Epilogue.NONE, null, null, tile);
     }
 
+    /**
+     * Whether a tensor-core kernel serves these operands: false when a stored operand's contiguous
+     * dimension is odd or its address is misaligned (for example the gradient of a 1-wide output,
+     * such as the discriminator's [N, 1] logits, as the A of dx = dy W).
+     */
+    public boolean serves(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB) {
+        GemmTcCall call = GemmTcCall.of(out, a, transA, b, transB, Epilogue.NONE, null, null);
+        Kernel named = kernels[index(call.layout(), GemmTcTile.T128X128, 8)];
+        return vectorWidth(call.contiguousA(), call.contiguousB(), operands.bf16(named, a), operands.bf16(named, b)) != 0;
+    }
+
     /** The entry point {@link #matmul} would launch for these operands (benchmarks and tests report it). */
     public String kernelFor(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB) {
         GemmTcCall call = GemmTcCall.of(out, a, transA, b, transB, Epilogue.NONE, null, null);
