@@ -1,6 +1,7 @@
 package io.electra.pretrain;
 
 import io.electra.engine.Backend;
+import io.electra.engine.Precision;
 import io.electra.engine.cpu.CpuBackend;
 import io.electra.engine.io.SafeTensorsFile;
 import io.electra.engine.testing.RecordingBackend;
@@ -71,6 +72,23 @@ class StepGraphTrainingTest {
         Run graphed = train(graphOut, 2, GraphMode.ON, recording, PretrainTest.quiet());
         assertEquals(4 * 2 + 4, RecordingBackend.replays(recording), "two micro-batch replays and one optimizer replay per step");
         assertSameTraining(eager, graphed);
+    }
+
+    /** bf16 mixed precision: AdamW's refresh of the bf16 weight copies must be part of the captured step. */
+    @Test
+    void replayedBf16StepsTrainBitForBitLikeEagerBf16Steps(@TempDir Path eagerOut, @TempDir Path graphOut) throws Exception {
+        Run eager = train(options(eagerOut, 1, GraphMode.OFF).precision(Precision.BF16), new CpuBackend(2));
+        Backend recording = RecordingBackend.over(new CpuBackend(2));
+        Run graphed = train(options(graphOut, 1, GraphMode.ON).precision(Precision.BF16), recording);
+        assertEquals(4, RecordingBackend.replays(recording));
+        assertSameTraining(eager, graphed);
+    }
+
+    private static Run train(PretrainOptions.Builder options, Backend backend) throws Exception {
+        List<StepMetrics> seen = new ArrayList<>();
+        TrainingResult r = new ElectraTrainer(options.options(), rows, seen::add).backend(() -> backend).log(PretrainTest.quiet()).run();
+        assertEquals(5, r.step());
+        return new Run(seen, r.checkpoint());
     }
 
     private static void assertSameTraining(Run eager, Run graphed) throws Exception {
