@@ -24,11 +24,13 @@ import static org.junit.jupiter.api.Assertions.fail;
  * order), atol 1e-5 for out and 1e-5 sqrt(T) for gradients, which sum T terms. BF16 kernels: the
  * inputs are bf16 on both sides, so the differences are the bf16 roundings inside: P (forward)
  * and P, dS (backward) are rounded to bf16 before their tensor-core products (relative error at
- * most 2^-9, half an ulp of an 8-bit mantissa, per term), and every result is rounded to bf16
- * once (2^-9 relative). For out = sum_j P_ij v_j with sum_j P_ij = 1, the per-term roundings add
- * at most 2^-9 max|v|, about 2^-7 for N(0, 1) values (max |v| near 4 at these sizes): atol 2^-7,
- * rtol 2^-8 (two roundings). The gradients' terms dS_ij k_j have sum_j |dS_ij| up to about 2 /
- * scale at D = 64 (|dOut . v| ~ sqrt(D)), so the same reasoning gives atol 2^-6. A wrong fragment,
+ * most 2^-8 per term: half an ulp, bf16 keeps 8 significant bits; the CPU rounds the normalised P,
+ * the GPU the unnormalised one), and every result is rounded to bf16 once on each side, where two
+ * nearly equal values may land on neighbouring bf16 numbers: rtol 2^-7 (one ulp). For
+ * out = sum_j P_ij v_j with sum_j P_ij = 1, the per-term roundings are random in sign and add far
+ * less than their worst case 2^-7 max|v|: atol 2^-7 for out. The gradients' terms dS_ij k_j have
+ * sum_j |dS_ij| up to about 2 / scale at D = 64 (|dOut . v| ~ sqrt(D)), so the same reasoning
+ * gives atol 2^-6. A wrong fragment,
  * mask or dropout bit moves a value by P_ij |v| >= 1/T, far outside.
  */
 @Tag("gpu")
@@ -53,13 +55,13 @@ class FlashAttentionGpuTest {
             float scale = (float) (1 / Math.sqrt(D));
             tw.both(be -> be.attentionForward(out.on(be), saved.on(be), q.on(be), k.on(be), v.on(be), keyMask.on(be), scale, p, KEY));
             String suffix = (bf16 ? "_bf16_d" : "_f32_d") + D, prep = "flash_attention_backward_prep" + (bf16 ? "_bf16" : "_f32");
-            tw.expectClose("flash_attention_forward" + suffix, out, bf16 ? 0x1p-7 : 1e-5, bf16 ? 0x1p-8 : 1e-4);
+            tw.expectClose("flash_attention_forward" + suffix, out, bf16 ? 0x1p-7 : 1e-5, bf16 ? 0x1p-7 : 1e-4);
 
             Twin dOut = input(tw, bf16, B, H, T, D);
             Twin dq = input(tw, bf16, B, H, T, D), dk = input(tw, bf16, B, H, T, D), dv = input(tw, bf16, B, H, T, D);
             tw.both(be -> be.attentionBackward(dq.on(be), dk.on(be), dv.on(be), dOut.on(be), q.on(be), k.on(be), v.on(be),
                     keyMask.on(be), saved.on(be), out.on(be), scale, p, KEY));
-            double atol = bf16 ? 0x1p-6 : 1e-5 * Math.sqrt(T), rtol = bf16 ? 0x1p-8 : 1e-4;
+            double atol = bf16 ? 0x1p-6 : 1e-5 * Math.sqrt(T), rtol = bf16 ? 0x1p-7 : 1e-4;
             tw.expectClose(prep + "+flash_attention_backward_dkdv" + suffix, dv, atol, rtol);
             tw.expectClose(prep + "+flash_attention_backward_dkdv" + suffix, dk, atol, rtol);
             tw.expectClose(prep + "+flash_attention_backward_dq" + suffix, dq, atol, rtol);
