@@ -1,5 +1,6 @@
 package io.electra.cli;
 
+import io.electra.engine.Precision;
 import io.electra.finetune.FinetuneOptions;
 import io.electra.finetune.Finetuning;
 import io.electra.glue.GlueTask;
@@ -65,6 +66,10 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "auto", description = "cpu, cuda or auto (default: ${DEFAULT-VALUE})")
     String device;
 
+    @Option(names = "--precision", description = "fp32 or bf16 mixed precision (default: bf16 on CUDA, fp32 on the CPU, "
+            + "where bf16 is an emulation for testing)")
+    String precision;
+
     @Option(names = "--skip-bad-rows", description = "skip malformed TSV rows (reported) instead of failing")
     boolean skipBadRows;
 
@@ -79,7 +84,8 @@ public final class FinetuneCommand implements Callable<Integer> {
         FinetuneOptions o = FinetuneOptions.builder(task, model, data, out).vocab(vocab).epochs(epochs).learningRate(lr)
                 .batch(batch).maxLength(maxLength).layerwiseDecay(layerwiseDecay).warmupProportion(warmup)
                 .weightDecay(weightDecay).seeds(seeds != null ? seeds : List.of(seed)).device(device)
-                .skipBadRows(skipBadRows).maxTrainExamples(maxTrainExamples).progressBar(!noProgressBar).build();
+                .skipBadRows(skipBadRows).maxTrainExamples(maxTrainExamples).progressBar(!noProgressBar)
+                .precision(precision == null ? null : Precision.parse(precision)).build();
         Finetuning.run(o, System.out);
         return 0;
     }

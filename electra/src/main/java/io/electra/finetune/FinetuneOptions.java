@@ -1,5 +1,7 @@
 package io.electra.finetune;
 
+import io.electra.engine.Backend;
+import io.electra.engine.Precision;
 import io.electra.glue.GlueTask;
 
 import java.nio.file.Path;
@@ -15,11 +17,13 @@ import java.util.List;
  * @param seeds              one run per seed; several give a {@code summary.json} with the median
  * @param maxTrainExamples   train on the first this many rows of {@code train.tsv} (0: all)
  * @param progressBar        a bar on a terminal; plain lines are printed otherwise either way
+ * @param precision          FP32 or BF16 mixed precision; null picks BF16 on CUDA, FP32 on the CPU
  */
 public record FinetuneOptions(GlueTask task, Path model, Path data, Path out, Path vocab, Integer epochs,
                               Double learningRate, int batch, int maxLength, Double layerwiseDecay,
                               double warmupProportion, double weightDecay, List<Long> seeds, String device,
-                              boolean skipBadRows, int maxTrainExamples, boolean progressBar) {
+                              boolean skipBadRows, int maxTrainExamples, boolean progressBar,
+                              Precision precision) {
 
     public FinetuneOptions {
         if (task == null || model == null || data == null || out == null) {
@@ -50,7 +54,12 @@ public record FinetuneOptions(GlueTask task, Path model, Path data, Path out, Pa
     /** The same options for a single seed, writing to {@code dir}. */
     FinetuneOptions forSeed(long seed, Path dir) {
         return new FinetuneOptions(task, model, data, dir, vocab, epochs, learningRate, batch, maxLength, layerwiseDecay,
-                warmupProportion, weightDecay, List.of(seed), device, skipBadRows, maxTrainExamples, progressBar);
+                warmupProportion, weightDecay, List.of(seed), device, skipBadRows, maxTrainExamples, progressBar, precision);
+    }
+
+    /** The precision to run in on {@code backend}: as asked, else BF16 on CUDA and FP32 on the CPU. */
+    public Precision resolvedPrecision(Backend backend) {
+        return precision != null ? precision : Precision.defaultFor(backend);
     }
 
     /** Defaults as ELECTRA's fine-tuning: batch 32, length 128, 10% warmup, weight decay 0.01, seed 1. */
@@ -65,6 +74,7 @@ public record FinetuneOptions(GlueTask task, Path model, Path data, Path out, Pa
         private List<Long> seeds = List.of(1L);
         private String device = "auto";
         private boolean skipBadRows, progressBar = true;
+        private Precision precision;
 
         private Builder(GlueTask task, Path model, Path data, Path out) {
             this.task = task;
@@ -86,10 +96,11 @@ public record FinetuneOptions(GlueTask task, Path model, Path data, Path out, Pa
         public Builder skipBadRows(boolean v) { skipBadRows = v; return this; }
         public Builder maxTrainExamples(int v) { maxTrainExamples = v; return this; }
         public Builder progressBar(boolean v) { progressBar = v; return this; }
+        public Builder precision(Precision v) { precision = v; return this; }
 
         public FinetuneOptions build() {
             return new FinetuneOptions(task, model, data, out, vocab, epochs, lr, batch, maxLength, layerwiseDecay,
-                    warmup, weightDecay, seeds, device, skipBadRows, maxTrainExamples, progressBar);
+                    warmup, weightDecay, seeds, device, skipBadRows, maxTrainExamples, progressBar, precision);
         }
     }
 }

@@ -2,7 +2,9 @@ package io.electra.finetune;
 
 import io.electra.device.Devices;
 import io.electra.engine.Backend;
+import io.electra.engine.Precision;
 import io.electra.engine.autograd.Ops;
+import io.electra.engine.nn.Bf16Copies;
 import io.electra.engine.autograd.Tape;
 import io.electra.engine.autograd.Var;
 import io.electra.engine.optim.AdamW;
@@ -48,11 +50,19 @@ public final class FinetuneRun {
         try (Backend backend = Devices.select(job.options().device(), log)) {
             ElectraClassifier model = ClassifierFolder.forTraining(backend, job.location().weights(), job.config(), task,
                     seed, log);
+            Precision precision = job.options().resolvedPrecision(backend);
+            if (precision == Precision.BF16) {  // bf16 copies of every Linear weight, refreshed by AdamW
+                log.println("precision BF16" + (backend.name().startsWith("cuda") ? ""
+                        : " (emulated on the CPU for testing: the GPU's roundings, slower than fp32)"));
+                Bf16Copies.enableLinearWeights(model);
+            }
             Tape tape = new Tape(backend);
             Ops ops = new Ops(tape);
+            ops.setPrecision(precision);
             Predictor predictor = new Predictor(tape, ops, recipe.batch());
             LrSchedule schedule = FinetuneOptimizer.schedule(recipe, train.size());
             Map<String, Object> config = job.describe(seed, backend.name());
+            config.put("precision", precision.name().toLowerCase(java.util.Locale.ROOT));
             List<EpochRecord> epochs = new ArrayList<>();
             int bestEpoch = 0;
             List<float[][]> bestLogits = null;
