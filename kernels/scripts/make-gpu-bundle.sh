@@ -8,6 +8,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-$root/gpu-bundle}
 mvn_flags=${MVN_FLAGS:-}
+# 3.8.1, not the root pom's 3.6.1: its own dependencies are in the local repository, so -o works.
+dep=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 # Pinned companions of the root pom's versions: JUnit Platform 1.10.2 belongs to junit-jupiter
 # 5.10.2, jopt-simple 5.0.4 and commons-math3 3.6.1 are what jmh-core 1.37 depends on.
 extra=(org.junit.platform:junit-platform-console-standalone:1.10.2 org.openjdk.jmh:jmh-core:1.37
@@ -18,7 +20,7 @@ modules=java.base,java.logging,java.management,java.sql,java.xml,jdk.management,
 
 cd "$root"
 echo "building jars..."
-mvn -q -B $mvn_flags -DskipTests package dependency:copy-dependencies -pl kernels,bench -am \
+mvn -q -B $mvn_flags -DskipTests package $dep:copy-dependencies -pl kernels,bench -am \
     -DincludeScope=runtime -DoutputDirectory=target/bundle-deps -DexcludeGroupIds=io.electra -DexcludeArtifactIds=fastutil
 rm -rf "$out"
 mkdir -p "$out/lib" "$out/results"
@@ -39,7 +41,7 @@ with zipfile.ZipFile(src) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED
 os.replace(tmp, src)
 PY
 for a in "${extra[@]}"; do
-    mvn -q -B $mvn_flags dependency:copy -Dartifact="$a" -DoutputDirectory="$out/lib"
+    mvn -q -B $mvn_flags $dep:copy -Dartifact="$a" -DoutputDirectory="$out/lib"
 done
 cp kernels/verified.json "$out/verified.json"
 mkdir -p "$out/scripts"
