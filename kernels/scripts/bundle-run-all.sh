@@ -124,16 +124,20 @@ phase_attention() { phase_versus_torch attention AttentionBench; }
 # Small preset, batch 128, sequence 128, 10 warm-up and 30 timed steps: the sizes of bench/scripts/run-gpu-bench.sh.
 STEP_SHAPE="--presets small --batch 128 --seq 128 --warmup 10 --steps 30 --round 1"
 export STEP_SHAPE
+logged() {  # the step commands, for ReportWriter's list of what was run
+    echo "$*" >> "$work/step/commands.txt"
+    "$@"
+}
 phase_step_ours() {  # objective
-    "$JAVA" $JAVA_FLAGS -cp "$CP" io.electra.bench.step.StepBenchmark --device cuda $STEP_SHAPE --objectives "$1" \
+    logged "$JAVA" $JAVA_FLAGS -cp "$CP" io.electra.bench.step.StepBenchmark --device cuda $STEP_SHAPE --objectives "$1" \
         --out "$work/step/ours-small-$1-r1.json" $STEP_ARGS
 }
 phase_step_hf() {  # eager|compile objectives
     torch_cuda || { echo "no python3 with CUDA torch: no HF measurement"; return 3; }
-    "$PYTHON" scripts/torch_step.py --device cuda --impl hf --precision bf16 --head masked --mode "$1" $STEP_SHAPE \
+    logged "$PYTHON" scripts/torch_step.py --device cuda --impl hf --precision bf16 --head masked --mode "$1" $STEP_SHAPE \
         --objectives "$2" --out "$work/step/hf-$1-masked-small-${2//,/-}-r1.json"
 }
-export -f torch_cuda phase_stamp phase_tests phase_bandwidth phase_launch phase_versus_torch phase_gemm phase_attention \
+export -f logged torch_cuda phase_stamp phase_tests phase_bandwidth phase_launch phase_versus_torch phase_gemm phase_attention \
     phase_step_ours phase_step_hf
 
 skipped=()
