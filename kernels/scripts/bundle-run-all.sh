@@ -90,6 +90,7 @@ except ImportError:
     print("transformers: not installed")
 PY
     echo "cuBLAS: $CUBLAS_NOTE"
+    echo "C compiler (torch.compile's Triton needs one): $(command -v gcc || command -v cc || echo none)"
 }
 
 phase_tests() {
@@ -177,7 +178,7 @@ for p in "${phases[@]}"; do
     for q in "$@"; do
         case $q in
             stamp) run_phase stamp 30 phase_stamp; cp "$work/logs/stamp.log" "$out/environment.txt" ;;
-            tests) run_phase tests 200 phase_tests
+            tests) run_phase tests 240 phase_tests
                    cp verified.json "$work/verified.json"; cp verified.json "$out/verified.json"
                    cp "$work/logs/tests.log" "$out/gpu-tests.log" 2>/dev/null ;;
             bandwidth) run_phase bandwidth 60 phase_bandwidth ;;
@@ -216,5 +217,8 @@ for f in bandwidth launch gemm attention step-ours-electra step-ours-mlm step-hf
     [[ -f $work/logs/$f.log ]] && { echo "=== $f"; cat "$work/logs/$f.log"; }
 done > "$out/bench.log"
 tar czf "$out/results.tar.gz" -C "$here/results" "$stamp"
+for f in bandwidth gemm attention; do  # the headline numbers, in case the files do not come back
+    [[ -f $work/logs/$f.log ]] && { echo "--- $f"; grep -v -e WARNING -e '^ *tile ' "$work/logs/$f.log" | tail -n 18 | cut -c1-140; }
+done
 echo "run-all: done in ${SECONDS}s; in $out: $(cd "$out" && ls | tr '\n' ' ')"
 cat "$summary"
