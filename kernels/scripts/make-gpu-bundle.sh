@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Makes gpu-bundle/ (git-ignored): a jlink Java runtime plus the jars that run the gpu tests and
-# the GPU benchmarks on a machine that has an NVIDIA driver and no JDK. Copy the folder there
-# (scp -r gpu-bundle host:) and run ./run-gpu-tests.sh, then ./run-gpu-bench.sh.
+# Makes gpu-bundle/ (git-ignored, < 60 MB): a jlink Java runtime plus the jars and scripts that run
+# the gpu tests, the ledger and every GPU benchmark on a machine that has an NVIDIA driver and python3
+# with torch, and no JDK. There, ./run-all.sh OUT does all of it (bench/README.md, "GPU"); the
+# device session's call is run(command "cd gpu-bundle && ./run-all.sh $OUT", carry ["gpu-bundle"]).
+# ./run-gpu-tests.sh alone runs the gpu tests and the ledger.
 #
 # Usage: kernels/scripts/make-gpu-bundle.sh [out-dir]      MVN_FLAGS=-o for an offline build
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-$root/gpu-bundle}
 mvn_flags=${MVN_FLAGS:-}
+# 3.8.1, not the root pom's 3.6.1: its own dependencies are in the local repository, so -o works.
+dep=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 # Pinned companions of the root pom's versions: JUnit Platform 1.10.2 belongs to junit-jupiter
 # 5.10.2, jopt-simple 5.0.4 and commons-math3 3.6.1 are what jmh-core 1.37 depends on.
 extra=(org.junit.platform:junit-platform-console-standalone:1.10.2 org.openjdk.jmh:jmh-core:1.37
@@ -18,32 +22,36 @@ modules=java.base,java.logging,java.management,java.sql,java.xml,jdk.management,
 
 cd "$root"
 echo "building jars..."
-mvn -q -B $mvn_flags -DskipTests package dependency:copy-dependencies -pl kernels,bench -am \
+mvn -q -B $mvn_flags -DskipTests package $dep:copy-dependencies -pl kernels,bench -am \
     -DincludeScope=runtime -DoutputDirectory=target/bundle-deps -DexcludeGroupIds=io.electra -DexcludeArtifactIds=fastutil
 rm -rf "$out"
 mkdir -p "$out/lib" "$out/results"
-cp engine/target/engine-*.jar kernels/target/kernels-*.jar bench/target/bench-*-SNAPSHOT.jar "$out/lib/"
-cp kernels/target/bundle-deps/*.jar "$out/lib/"  # jcuda, jcuda-natives, jackson (fastutil: unused by these classes)
-# The natives jar also carries NVRTC, nvPTXCompiler and runtime-API bindings (25 MB unpacked);
-# the backend loads only the driver-API library, so the bundle keeps just that one.
-natives=$(ls "$out"/lib/jcuda-natives-*.jar)
-python3 - "$natives" <<'PY'
+# electra.jar: the model classes StepBenchmark builds (none of electra's own dependencies are reached)
+cp engine/target/engine-*.jar kernels/target/kernels-*.jar bench/target/bench-*-SNAPSHOT.jar electra/target/electra.jar "$out/lib/"
+cp kernels/target/bundle-deps/*.jar "$out/lib/"  # jcuda, jcublas and their natives, jackson (fastutil: unused by these classes)
+# The natives jars also carry NVRTC, nvPTXCompiler, runtime-API and legacy-cuBLAS bindings (25 MB
+# unpacked); the backend loads only the driver-API library and CublasGemm only JCublas2, so the
+# bundle keeps just those two.
+for natives in "$out"/lib/jcuda-natives-*.jar "$out"/lib/jcublas-natives-*.jar; do
+    python3 - "$natives" <<'PY'
 import sys, zipfile, os
 src = sys.argv[1]; tmp = src + ".tmp"
 with zipfile.ZipFile(src) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
     for item in zin.infolist():
         name = os.path.basename(item.filename)
-        if name.startswith("lib") and name.endswith(".so") and not name.startswith("libJCudaDriver"):
+        if name.startswith("lib") and name.endswith(".so") and not name.startswith(("libJCudaDriver-", "libJCublas2-")):
             continue
         zout.writestr(item, zin.read(item.filename))
 os.replace(tmp, src)
 PY
+done
 for a in "${extra[@]}"; do
-    mvn -q -B $mvn_flags dependency:copy -Dartifact="$a" -DoutputDirectory="$out/lib"
+    mvn -q -B $mvn_flags $dep:copy -Dartifact="$a" -DoutputDirectory="$out/lib"
 done
 cp kernels/verified.json "$out/verified.json"
 mkdir -p "$out/scripts"
-cp bench/scripts/gemm_torch.py bench/scripts/attention_torch.py "$out/scripts/"
+cp bench/scripts/gemm_torch.py bench/scripts/attention_torch.py bench/scripts/torch_step.py "$out/scripts/"
+cp kernels/scripts/bundle-run-all.sh "$out/run-all.sh"
 git rev-parse --short HEAD > "$out/COMMIT" 2>/dev/null || echo unknown > "$out/COMMIT"
 
 echo "linking the runtime ($modules)..."
@@ -62,37 +70,7 @@ exec jre/bin/java --add-modules jdk.incubator.vector -Xss4m -Xmx8g \
     --class-path "$(ls lib/*.jar | grep -v console-standalone | tr '\n' ':')" \
     --scan-class-path lib/kernels-0.1.0-SNAPSHOT-tests.jar --include-tag 'gpu | ledger' --details=tree "$@"
 RUN
-cat > "$out/run-gpu-bench.sh" <<'RUN'
-#!/usr/bin/env bash
-# Kernel bandwidth (CUDA events), launch overhead (JMH), tensor-core GEMM and flash attention against
-# PyTorch; JSON into ./results.
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-cd "$here"
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-cp="$(ls lib/*.jar | tr '\n' ':')"
-jre/bin/java --add-modules jdk.incubator.vector -Xmx8g -Delectra.commit="$(cat COMMIT)" -cp "$cp" \
-    io.electra.bench.gpu.KernelBandwidthBench "results/kernel-bandwidth-$stamp.json" "$@"
-jre/bin/java --add-modules jdk.incubator.vector -cp "$cp" org.openjdk.jmh.Main io.electra.bench.gpu.LaunchOverheadBench \
-    -prof gc -rf json -rff "results/launch-overhead-$stamp.json"
-# Tensor-core GEMM and flash attention, side by side with PyTorch (cuBLAS, SDPA) where python3 has
-# torch with CUDA; without it, ours alone. The Java mains list the shapes so both sides time the same.
-java_run() { jre/bin/java --add-modules jdk.incubator.vector -Xmx8g -Delectra.commit="$(cat COMMIT)" -cp "$cp" "$@"; }
-for bench in gemm attention; do
-    main=io.electra.bench.gpu.$([ $bench = gemm ] && echo GemmBench || echo AttentionBench)
-    java_run "$main" --list-shapes "results/$bench-shapes-$stamp.json"
-    torch_args=()
-    if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
-        python3 "scripts/${bench}_torch.py" "results/$bench-shapes-$stamp.json" "results/$bench-torch-$stamp.json"
-        torch_args=(--torch "results/$bench-torch-$stamp.json")
-    else
-        echo "no python3 with CUDA torch here: $bench is measured without the PyTorch comparison"
-    fi
-    java_run "$main" "results/$bench-$stamp.json" "${torch_args[@]}"
-done
-echo "results in $here/results: copy them to bench/results/ in the checkout"
-RUN
-chmod +x "$out/run-gpu-tests.sh" "$out/run-gpu-bench.sh"
+chmod +x "$out/run-gpu-tests.sh" "$out/run-all.sh"
 size=$(du -sm "$out" | cut -f1)
 echo "gpu bundle: $out, ${size} MB"
 if [ "$size" -ge 60 ]; then echo "the bundle is ${size} MB, over the 60 MB budget" >&2; exit 1; fi

@@ -4,12 +4,14 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.electra.engine.DType;
 import io.electra.engine.Tensor;
+import io.electra.kernels.CublasGemm;
 import io.electra.kernels.CudaBackend;
 import io.electra.kernels.ops.GemmTcTile;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -26,7 +28,10 @@ import java.util.Map;
  *   GemmBench OUT.json [--torch TORCH.json] [--sweep] [--reps N]
  * </pre>
  * {@code --sweep} also times every tile at every shape: the measurements the tile table
- * (GemmTcTile.choose) should be corrected with. Exits with status 2 where no CUDA device answers.
+ * (GemmTcTile.choose) should be corrected with. Where JCublas loads (libcublas.so.12 on the
+ * library path; see {@link CublasGemm}) cuBLAS is timed in the same JVM on the same tensors as a
+ * second column; otherwise the JSON and the first line say why not. Exits with status 2 where no
+ * CUDA device answers.
  */
 public final class GemmBench {
     record Case(String name, String layout, int m, int n, int k, boolean f32Out) {
@@ -77,16 +82,24 @@ public final class GemmBench {
         try (CudaBackend gpu = GpuBenchRun.backendOrExit("GemmBench")) {
             ObjectNode root = GpuBenchRun.stamp(gpu, GemmBench.class, args, "median of " + reps
                     + " CUDA-event timings after 3 warm-ups; constant inputs; torch.matmul timed by bench/scripts/gemm_torch.py");
-            ArrayNode results = root.putArray("cases");
-            for (Case c : cases()) {
-                run(gpu, c, reps, sweep, torchMs.get(c.name()), results.addObject());
-                gpu.resetArena();
+            CublasGemm.Detection cublas = CublasGemm.open();
+            String cublasInfo = cublas.gemm().map(CublasGemm::version).orElse("unavailable: " + cublas.reason());
+            root.put("cublas", cublasInfo);
+            System.out.println("cuBLAS column: " + cublasInfo);
+            try {
+                ArrayNode results = root.putArray("cases");
+                for (Case c : cases()) {
+                    run(gpu, cublas.gemm().orElse(null), c, reps, sweep, torchMs.get(c.name()), results.addObject());
+                    gpu.resetArena();
+                }
+            } finally {
+                cublas.gemm().ifPresent(CublasGemm::close);
             }
             GpuBenchRun.write(out, root);
         }
     }
 
-    private static void run(CudaBackend gpu, Case c, int reps, boolean sweep, Double torchMs, ObjectNode r) {
+    private static void run(CudaBackend gpu, CublasGemm cublas, Case c, int reps, boolean sweep, Double torchMs, ObjectNode r) {
         boolean ta = c.layout().charAt(0) == 't', tb = c.layout().charAt(1) == 't';
         Tensor a = gpu.allocateTemp(DType.BF16, ta ? new int[] {c.k(), c.m()} : new int[] {c.m(), c.k()});
         Tensor b = gpu.allocateTemp(DType.BF16, tb ? new int[] {c.n(), c.k()} : new int[] {c.k(), c.n()});
@@ -112,6 +125,20 @@ public final class GemmBench {
             r.put("fractionOfTorch", tflops / torchTflops);
             vs = String.format("  torch %7.1f TFLOP/s  ours/torch %5.1f%%", torchTflops, 100 * tflops / torchTflops);
         }
+        if (cublas != null) {
+            gpu.synchronize();  // the fills ran on the backend's stream; cuBLAS has its own
+            try {
+                double cublasMs = cublasMedianMillis(cublas, reps, () -> cublas.matmul(out, a, ta, b, tb));
+                double cublasTflops = c.flops() / (cublasMs * 1e9);
+                r.put("cublasMs", cublasMs);
+                r.put("cublasTflops", cublasTflops);
+                r.put("fractionOfCublas", tflops / cublasTflops);
+                vs += String.format("  cuBLAS %7.1f TFLOP/s  ours/cuBLAS %5.1f%%", cublasTflops, 100 * tflops / cublasTflops);
+            } catch (RuntimeException e) {  // a reference that refuses one case must not lose our numbers
+                r.put("cublasError", String.valueOf(e.getMessage()));
+                vs += "  cuBLAS failed: " + e.getMessage();
+            }
+        }
         System.out.printf("%-34s %-44s %8.3f ms %7.1f TFLOP/s%s%n", c.name(), r.get("kernel").asText(), ms, tflops, vs);
         if (sweep) {
             ObjectNode tiles = r.putObject("tiles");
@@ -121,6 +148,15 @@ public final class GemmBench {
                 System.out.printf("    tile %-8s %7.1f TFLOP/s%n", tile.id(), c.flops() / (t * 1e9));
             }
         }
+    }
+
+    /** As GpuBenchRun.medianMillis, on the provider's stream. */
+    private static double cublasMedianMillis(CublasGemm cublas, int reps, Runnable call) {
+        for (int i = 0; i < 3; i++) call.run();
+        double[] ms = new double[reps];
+        for (int r = 0; r < reps; r++) ms[r] = cublas.timeMillis(call);
+        Arrays.sort(ms);
+        return ms[reps / 2];
     }
 
     private static void listShapes(Path file) throws IOException {

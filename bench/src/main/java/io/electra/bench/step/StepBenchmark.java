@@ -6,6 +6,8 @@ import io.electra.bench.report.MachineInfo;
 import io.electra.bench.report.RunFile;
 import io.electra.bench.report.StepResult;
 import io.electra.engine.Backend;
+import io.electra.kernels.CudaBackend;
+import io.electra.kernels.CudaProbe;
 import io.electra.model.Preset;
 
 import java.nio.file.Path;
@@ -58,6 +60,14 @@ public final class StepBenchmark {
             System.err.println("StepBenchmark: " + e.getMessage());
             System.exit(2);
             return;
+        }
+        if (f.get("device", "cpu").equals("cuda")) {  // a clear line and status 2, as the GPU benchmarks give
+            CudaProbe probe = CudaBackend.tryCreate();
+            if (!probe.isAvailable()) {
+                System.err.println("StepBenchmark: no CUDA device (" + probe.reason() + "); nothing measured");
+                System.exit(2);
+            }
+            probe.backend().orElseThrow().close();
         }
         String command = "java " + String.join(" ", java.lang.management.ManagementFactory.getRuntimeMXBean()
                 .getInputArguments()) + " " + StepBenchmark.class.getName() + " " + String.join(" ", args);
