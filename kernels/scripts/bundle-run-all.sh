@@ -8,8 +8,10 @@
 #   launch     LaunchOverheadBench (JMH): launches per second through the Backend path, allocation per launch
 #   gemm       GemmBench --sweep, beside torch.matmul (gemm_torch.py) and cuBLAS through JCublas where it loads
 #   attention  AttentionBench, beside torch SDPA (attention_torch.py)
-#   step       (= step-ours-electra step-ours-mlm step-hf-eager step-hf-compile-electra step-hf-compile-mlm)
-#              training step at the Small preset, ELECTRA and BERT-MLM: ours on CUDA (StepBenchmark), HF
+#   step       (= step-ours-electra step-ours-mlm step-ours-eager step-hf-eager step-hf-compile-electra
+#              step-hf-compile-mlm)
+#              training step at the Small preset, ELECTRA and BERT-MLM: ours on CUDA (StepBenchmark: bf16,
+#              the step replayed as one CUDA graph; step-ours-eager: the same with eager launches), HF
 #              transformers eager + bf16 autocast and torch.compile (torch_step.py); ms/step and ELECTRA/BERT
 # Each phase has a time limit, capped by what is left of the whole run's budget; a phase that fails or
 # times out is noted and the next one runs. OUT gets at most six files: summary.txt, environment.txt,
@@ -19,7 +21,7 @@
 #        the phases the budget left out, to run in a second call)
 #   RUN_ALL_SECONDS  budget of the whole run, packing included (default 540)
 #   PYTHON           the python with torch (default python3)
-#   STEP_ARGS        extra StepBenchmark flags for ours (e.g. "--precision bf16" once it has one)
+#   STEP_ARGS        extra StepBenchmark flags for ours (e.g. "--precision fp32"; default bf16 with --graph on)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
@@ -133,13 +135,17 @@ phase_step_ours() {  # objective
     logged "$JAVA" $JAVA_FLAGS -cp "$CP" io.electra.bench.step.StepBenchmark --device cuda $STEP_SHAPE --objectives "$1" \
         --out "$work/step/ours-small-$1-r1.json" $STEP_ARGS
 }
+phase_step_ours_eager() {  # graph replay vs eager launches: the host overhead of launching the step
+    logged "$JAVA" $JAVA_FLAGS -cp "$CP" io.electra.bench.step.StepBenchmark --device cuda $STEP_SHAPE --objectives electra \
+        --graph off --out "$work/step/ours-eager-small-electra-r1.json" $STEP_ARGS
+}
 phase_step_hf() {  # eager|compile objectives
     torch_cuda || { echo "no python3 with CUDA torch: no HF measurement"; return 3; }
     logged "$PYTHON" scripts/torch_step.py --device cuda --impl hf --precision bf16 --head masked --mode "$1" $STEP_SHAPE \
         --objectives "$2" --out "$work/step/hf-$1-masked-small-${2//,/-}-r1.json"
 }
 export -f logged torch_cuda phase_stamp phase_tests phase_bandwidth phase_launch phase_versus_torch phase_gemm phase_attention \
-    phase_step_ours phase_step_hf
+    phase_step_ours phase_step_ours_eager phase_step_hf
 
 skipped=()
 run_phase() {  # name limit-seconds command...
@@ -172,7 +178,7 @@ run_phase() {  # name limit-seconds command...
     printf '%-24s %-20s %4ds  %s\n' "$name" "$status" $((SECONDS - t0)) "$last" | tee -a "$summary"
 }
 
-step_phases=(step-ours-electra step-ours-mlm step-hf-eager step-hf-compile-electra step-hf-compile-mlm)
+step_phases=(step-ours-electra step-ours-mlm step-ours-eager step-hf-eager step-hf-compile-electra step-hf-compile-mlm)
 for p in "${phases[@]}"; do
     [[ $p == step ]] && set -- "${step_phases[@]}" || set -- "$p"
     for q in "$@"; do
@@ -187,6 +193,7 @@ for p in "${phases[@]}"; do
             attention) run_phase attention 60 phase_attention ;;
             step-ours-electra) run_phase "$q" 90 phase_step_ours electra ;;
             step-ours-mlm) run_phase "$q" 60 phase_step_ours mlm ;;
+            step-ours-eager) run_phase "$q" 60 phase_step_ours_eager ;;
             step-hf-eager) run_phase "$q" 90 phase_step_hf eager electra,mlm ;;
             step-hf-compile-electra) run_phase "$q" 150 phase_step_hf compile electra ;;
             step-hf-compile-mlm) run_phase "$q" 120 phase_step_hf compile mlm ;;
@@ -213,7 +220,7 @@ if ((${#skipped[@]} > 0)); then
     echo "to finish: ./run-all.sh OUT ${skipped[*]}" | tee -a "$summary"
 fi
 cp "$summary" "$out/summary.txt"
-for f in bandwidth launch gemm attention step-ours-electra step-ours-mlm step-hf-eager step-hf-compile-electra step-hf-compile-mlm; do
+for f in bandwidth launch gemm attention step-ours-electra step-ours-mlm step-ours-eager step-hf-eager step-hf-compile-electra step-hf-compile-mlm; do
     [[ -f $work/logs/$f.log ]] && { echo "=== $f"; cat "$work/logs/$f.log"; }
 done > "$out/bench.log"
 tar czf "$out/results.tar.gz" -C "$here/results" "$stamp"

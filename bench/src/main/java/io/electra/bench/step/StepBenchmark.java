@@ -6,6 +6,7 @@ import io.electra.bench.report.MachineInfo;
 import io.electra.bench.report.RunFile;
 import io.electra.bench.report.StepResult;
 import io.electra.engine.Backend;
+import io.electra.engine.Precision;
 import io.electra.kernels.CudaBackend;
 import io.electra.kernels.CudaProbe;
 import io.electra.model.Preset;
@@ -30,11 +31,14 @@ import java.util.Set;
  * Flags: {@code --device cpu|cuda}, {@code --threads}, {@code --presets}, {@code --objectives},
  * {@code --batch} (one or a comma list; default per preset), {@code --seq} (default 128),
  * {@code --warmup}, {@code --steps}, {@code --seed}, {@code --round} (a label), {@code --out},
- * {@code --profile true} (time per backend method; CPU only, and it slows the step slightly).
+ * {@code --profile true} (time per backend method; CPU only, and it slows the step slightly),
+ * {@code --precision fp32|bf16} and {@code --graph on|off} (defaults: bf16 with the step replayed as a CUDA
+ * graph on cuda, as training runs there; fp32 eager on the CPU). Results in the device's default mode
+ * are variant "ours"; others are named by what ran, e.g. "ours-bf16-eager" (graph vs eager launches).
  */
 public final class StepBenchmark {
     private static final Set<String> FLAGS = Set.of("device", "threads", "presets", "objectives", "batch", "seq",
-            "warmup", "steps", "seed", "round", "out", "profile");
+            "warmup", "steps", "seed", "round", "out", "profile", "precision", "graph");
 
     /** The variant name of a profiled run: kept apart from the plain runs, since the proxy costs a little. */
     public static final String PROFILED = "ours-profiled";
@@ -89,6 +93,11 @@ public final class StepBenchmark {
         int warmup = f.getInt("warmup", 3), steps = f.getInt("steps", 10), round = f.getInt("round", 0);
         long seed = f.getInt("seed", 1234);
         boolean profile = Boolean.parseBoolean(f.get("profile", "false"));
+        boolean cuda = device.equals("cuda");
+        Precision precision = Precision.parse(f.get("precision", cuda ? "bf16" : "fp32"));
+        String graphFlag = f.get("graph", cuda ? "on" : "off");
+        if (!graphFlag.equals("on") && !graphFlag.equals("off")) throw new IllegalArgumentException("--graph on|off, got " + graphFlag);
+        Mode mode = new Mode(precision, graphFlag.equals("on"), cuda);
         if (steps < 1 || warmup < 0) throw new IllegalArgumentException("need --steps >= 1 and --warmup >= 0");
 
         List<StepResult> out = new ArrayList<>();
@@ -97,7 +106,7 @@ public final class StepBenchmark {
             for (int batch : batches.isEmpty() ? List.of(defaultBatch(preset.name(), device)) : batches) {
                 for (Objective objective : objectives) {
                     StepResult r = measure(backends, device, threads, preset, objective, batch, seq, warmup, steps,
-                            seed, round, command, profile);
+                            seed, round, command, profile, mode);
                     out.add(r);
                     System.out.printf("%-8s %-7s b%-3d t%-4d %9.1f ms/step %9.2f seq/s %10.0f tok/s  loss %.3f -> %.3f%n",
                             r.preset(), r.objective(), r.batch(), r.seq(), r.medianMs(), r.sequencesPerSecond(),
@@ -113,14 +122,14 @@ public final class StepBenchmark {
 
     static StepResult measure(BackendFactory backends, String device, int threads, Preset preset, Objective objective,
                               int batch, int seq, int warmup, int steps, long seed, int round, String command,
-                              boolean profile) {
+                              boolean profile, Mode mode) {
         System.gc();
         MemoryProbe.resetHeapPeaks();
         MemoryProbe.resetProcessPeak();
         try (Backend real = backends.open(device, threads)) {
             Map.Entry<Backend, BackendProfile> profiled = profile ? BackendProfile.wrap(real) : null;
             Backend backend = profile ? profiled.getKey() : real;
-            try (StepHarness h = new StepHarness(backend, preset, objective, batch, seq, seed)) {
+            try (StepHarness h = new StepHarness(backend, preset, objective, batch, seq, seed, mode.precision(), mode.graph())) {
                 double first = Double.NaN, last = Double.NaN;
                 for (int i = 0; i < warmup; i++) {
                     double loss = h.step();
@@ -136,12 +145,24 @@ public final class StepBenchmark {
                     if (warmup == 0 && i == 0) first = last;
                 }
                 double median = median(ms);
-                return new StepResult("electra-java", profile ? PROFILED : "ours", device, preset.name(), objective.key(), batch, seq,
+                boolean graphed = h.graphStatus().startsWith("graph");
+                System.out.println("  " + preset.name() + " " + objective.key() + ": " + mode.precision() + ", " + h.graphStatus());
+                return new StepResult("electra-java", profile ? PROFILED : mode.variant(graphed), device, preset.name(), objective.key(), batch, seq,
                         threads, round, "masked", warmup, ms, median, median(cpuMs), MemoryProbe.loadAverage(),
                         batch * 1000.0 / median, (double) batch * seq * 1000.0 / median, h.parameterCount(),
                         MemoryProbe.processPeakRssBytes(), real.memoryStats().peakBytes(), MemoryProbe.heapPeakBytes(),
                         first, last, command, profile ? profiled.getValue().msPerStep(steps) : null);
             }
+        }
+    }
+
+    /** How our step runs: its precision, whether a graph was asked for, and the device's default. */
+    record Mode(Precision precision, boolean graph, boolean cuda) {
+        /** "ours" in the device's default mode (bf16 + graph on cuda, fp32 eager on the CPU), else what ran. */
+        String variant(boolean graphed) {
+            Precision usual = cuda ? Precision.BF16 : Precision.FP32;
+            if (precision == usual && graphed == cuda) return "ours";
+            return "ours-" + precision.name().toLowerCase(java.util.Locale.ROOT) + "-" + (graphed ? "graph" : "eager");
         }
     }
 

@@ -2,7 +2,9 @@ package io.electra.bench.step;
 
 import io.electra.engine.Backend;
 import io.electra.engine.MemoryStats;
+import io.electra.engine.Precision;
 import io.electra.engine.cpu.CpuBackend;
+import io.electra.engine.testing.RecordingBackend;
 import io.electra.model.Preset;
 import org.junit.jupiter.api.Test;
 
@@ -56,6 +58,42 @@ class StepHarnessTest {
             long embeddings = 64L * (30522 + 512 + 2 + 2);
             long expected = embeddings + 2 * 49984 + 4225 + 2080 + 2 * 12704 + 2112 + 128 + 30522;
             assertEquals(expected, h.parameterCount());
+        }
+    }
+
+    /**
+     * The graphed step (captured at step 1, replayed after) gives bit for bit the losses of the eager
+     * step, with dropout on, in both precisions: the RNG offset moves each replay to its own step's
+     * noise, and bf16 really changes the numbers.
+     */
+    @Test
+    void graphReplaysMatchEagerStepsInBothPrecisions() {
+        Preset tiny = Preset.named("tiny");
+        double[][] eager = new double[2][], graphed = new double[2][];
+        Precision[] precisions = {Precision.FP32, Precision.BF16};
+        for (int p = 0; p < 2; p++) {
+            try (Backend b = new CpuBackend(2); StepHarness h = new StepHarness(b, tiny, Objective.ELECTRA, 2, 32, 5, precisions[p], false)) {
+                eager[p] = new double[]{h.step(), h.step(), h.step(), h.step()};
+                assertEquals("eager", h.graphStatus());
+            }
+            Backend recording = RecordingBackend.over(new CpuBackend(2));
+            try (recording; StepHarness h = new StepHarness(recording, tiny, Objective.ELECTRA, 2, 32, 5, precisions[p], true)) {
+                graphed[p] = new double[]{h.step(), h.step(), h.step(), h.step()};
+                assertEquals("graph (captured at step 1)", h.graphStatus());
+                assertEquals(3, RecordingBackend.replays(recording));
+            }
+            org.junit.jupiter.api.Assertions.assertArrayEquals(eager[p], graphed[p], 0.0, precisions[p] + " losses");
+        }
+        assertTrue(eager[0][3] != eager[1][3], "bf16 and fp32 steps gave the same loss");
+    }
+
+    /** The CPU backend cannot capture: the harness says why and keeps stepping eagerly. */
+    @Test
+    void aBackendThatCannotCaptureStaysEager() {
+        try (Backend b = new CpuBackend(1); StepHarness h = new StepHarness(b, Preset.named("tiny"), Objective.MLM, 1, 16, 5, Precision.FP32, true)) {
+            h.step();
+            h.step();
+            assertTrue(h.graphStatus().startsWith("eager: "), h.graphStatus());
         }
     }
 }
