@@ -158,11 +158,11 @@ public final class ElectraPretraining {
         Var genLoss = ops.crossEntropy(genLogits, masking.targets());
         // 2. sample replacements (no gradient) and build the corrupted input and its labels
         if (sampled == null) {
-            sampled = b.allocateTemp(DType.I32, (int) masking.rows().size());
+            sampled = b.allocateTempUnfilled(DType.I32, (int) masking.rows().size());
             b.gumbelSample(sampled, genLogits.value(), gumbelKey);
         }
-        Tensor discIds = b.allocateTemp(DType.I32, original.batch(), original.seq());
-        Tensor labels = b.allocateTemp(genLogits.value().dtype(), n);
+        Tensor discIds = b.allocateTempUnfilled(DType.I32, original.batch(), original.seq());
+        Tensor labels = b.allocateTempUnfilled(genLogits.value().dtype(), n);
         b.replaceTokens(discIds.view(n), labels, original.ids().view(n), masking.replaceAt(), sampled);
         // 3. discriminator: one logit per token, BCE over real tokens
         Var discLogits = discriminator.logits(ops, original.withIds(discIds), trace);

@@ -163,6 +163,12 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public Tensor allocateTempUnfilled(DType dtype, int... shape) {
+        runtime.bind();
+        return memory.allocate(dtype, shape, false, false);
+    }
+
+    @Override
     public void resetArena() {
         runtime.allocator().resetArena();
     }

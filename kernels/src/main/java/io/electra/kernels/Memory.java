@@ -37,11 +37,17 @@ final class Memory {
 
     /** A zero-filled tensor from the persistent pool or the arena. */
     Tensor allocate(DType dtype, int[] shape, boolean persistent) {
-        String what = (persistent ? "allocate(" : "allocateTemp(") + dtype + Arrays.toString(shape) + ")";
+        return allocate(dtype, shape, persistent, true);
+    }
+
+    /** As above; without {@code zeroFill} the contents are undefined (outputs a kernel overwrites). */
+    Tensor allocate(DType dtype, int[] shape, boolean persistent, boolean zeroFill) {
+        String what = (persistent ? "allocate(" : zeroFill ? "allocateTemp(" : "allocateTempUnfilled(") + dtype
+                + Arrays.toString(shape) + ")";
         if (dtype == DType.F64) throw new IllegalArgumentException(what + ": F64 is not supported on the GPU (CPU only, for gradient checks)");
         long bytes = Tensor.sizeOf(shape) * dtype.bytes;
         DeviceBlock b = persistent ? runtime.allocator().allocatePersistent(bytes) : runtime.allocator().allocateArena(bytes);
-        if (bytes > 0) cuMemsetD8Async(b.pointer(0), (byte) 0, bytes, stream);
+        if (bytes > 0 && zeroFill) cuMemsetD8Async(b.pointer(0), (byte) 0, bytes, stream);
         return new Tensor(backend, dtype, shape, b, 0, null);
     }
 

@@ -52,14 +52,14 @@ public final class Ops {
 
     /** A BF16 arena tensor holding {@code t} rounded to nearest even. */
     private Tensor toBf16(Tensor t) {
-        Tensor r = b.allocateTemp(DType.BF16, t.shape());
+        Tensor r = b.allocateTempUnfilled(DType.BF16, t.shape());
         b.copy(r, t);
         return r;
     }
 
     /** dst (F32) += src (BF16) widened: a bf16 gradient handed back to an F32 value. */
     private void accumulateWidened(Tensor dst, Tensor src) {
-        Tensor wide = b.allocateTemp(DType.F32, src.shape());
+        Tensor wide = b.allocateTempUnfilled(DType.F32, src.shape());
         b.copy(wide, src);
         b.accumulate(dst, wide, 1f);
     }
@@ -79,8 +79,9 @@ public final class Ops {
         return new Var(t, false);
     }
 
+    /** A forward output: every kernel below overwrites its output entirely, so it skips the arena's zero-fill. */
     private Var out(Tensor like, boolean needsGrad, int... shape) {
-        return new Var(b.allocateTemp(like.dtype(), shape), needsGrad);
+        return new Var(b.allocateTempUnfilled(like.dtype(), shape), needsGrad);
     }
 
     // ------------------------------------------------------------------ linear algebra
@@ -187,8 +188,8 @@ public final class Ops {
         boolean g = tape.needsGrad(x, weight, bias);
         Var o = out(xv, g, xv.shape());
         DType statType = xv.dtype() == DType.F64 ? DType.F64 : DType.F32;
-        Tensor mean = b.allocateTemp(statType, xv.rowsFlat());
-        Tensor rstd = b.allocateTemp(statType, xv.rowsFlat());
+        Tensor mean = b.allocateTempUnfilled(statType, xv.rowsFlat());
+        Tensor rstd = b.allocateTempUnfilled(statType, xv.rowsFlat());
         b.layerNormForward(o.value(), mean, rstd, xv, weight.value(), bias.value(), eps);
         if (g) tape.record(() -> {
             if (o.grad() == null) return;
@@ -264,7 +265,7 @@ public final class Ops {
         Var o = out(qv, g, qv.shape());
         // statistics stay in fp32 whatever the activations' precision (F64 only for gradient checks)
         DType savedType = qv.dtype() == DType.F64 ? DType.F64 : DType.F32;
-        Tensor saved = b.allocateTemp(savedType, b.attentionSavedShape(bt, h, t, d));
+        Tensor saved = b.allocateTempUnfilled(savedType, b.attentionSavedShape(bt, h, t, d));
         if (bf16(qv)) return attentionBf16(q, k, v, keyMask, o, saved, scale, p, key, g);
         b.attentionForward(o.value(), saved, qv, k.value(), v.value(), keyMask, scale, p, key);
         if (g) tape.record(() -> {
@@ -279,7 +280,7 @@ public final class Ops {
     private Attention attentionBf16(Var q, Var k, Var v, Tensor keyMask, Var o, Tensor saved, float scale, float p,
                                     RngKey key, boolean g) {
         Tensor qb = toBf16(q.value()), kb = toBf16(k.value()), vb = toBf16(v.value());
-        Tensor ob = b.allocateTemp(DType.BF16, qb.shape());
+        Tensor ob = b.allocateTempUnfilled(DType.BF16, qb.shape());
         b.attentionForward(ob, saved, qb, kb, vb, keyMask, scale, p, key);
         b.copy(o.value(), ob);
         if (g) tape.record(() -> {
@@ -337,7 +338,7 @@ public final class Ops {
         Tensor lv = logits.value();
         boolean g = tape.needsGrad(logits);
         Var loss = scalarOut(lv, g);
-        Tensor lse = b.allocateTemp(lv.dtype(), lv.dim(0));
+        Tensor lse = b.allocateTempUnfilled(lv.dtype(), lv.dim(0));
         b.crossEntropyForward(loss.value(), lse, lv, targets);
         if (g) tape.record(() -> {
             if (loss.grad() != null) b.crossEntropyBackward(tape.gradOf(logits), loss.grad(), lv, lse, targets);

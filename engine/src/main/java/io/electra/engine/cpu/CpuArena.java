@@ -17,20 +17,28 @@ final class CpuArena {
     private static final int PARALLEL_ZERO = 1 << 18;
     private final List<Object> slots = new ArrayList<>(); // float[] / double[] / int[] / short[]
     private final Parallel parallel;
+    private final boolean poison;
     private int cursor;
     private long bytesInUse;
     private long capacityBytes;
     private long allocationsSinceReset;
 
-    CpuArena(Parallel parallel) {
+    CpuArena(Parallel parallel, boolean poison) {
         this.parallel = parallel;
+        this.poison = poison;
     }
 
-    /** Zero-filled storage for {@code n} elements of {@code dtype} (possibly a longer array). */
-    Object take(DType dtype, int n) {
+    /**
+     * Storage for {@code n} elements of {@code dtype} (possibly a longer array): zero-filled when
+     * {@code fill}, else holding whatever the slot held last step (or {@code poison}'s NaN / MIN_VALUE
+     * when the arena is in that test mode, so a kernel that leaves part of its output unwritten
+     * cannot go unnoticed).
+     */
+    Object take(DType dtype, int n, boolean fill) {
         Object storage = cursor < slots.size() ? slots.get(cursor) : null;
         if (storage != null && CpuStorage.dtypeOf(storage) == dtype && CpuStorage.length(storage) >= n) {
-            zero(storage, n);
+            if (fill) zero(storage, n);
+            else if (poison) CpuStorage.poison(storage, n);
         } else {
             if (storage != null) capacityBytes -= (long) CpuStorage.length(storage) * CpuStorage.dtypeOf(storage).bytes;
             storage = CpuStorage.newArray(dtype, n);
@@ -38,6 +46,7 @@ final class CpuArena {
             allocationsSinceReset++;
             if (cursor < slots.size()) slots.set(cursor, storage);
             else slots.add(storage);
+            if (!fill && poison) CpuStorage.poison(storage, n);
         }
         cursor++;
         bytesInUse += (long) n * dtype.bytes;

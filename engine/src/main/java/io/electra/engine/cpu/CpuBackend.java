@@ -43,10 +43,15 @@ public final class CpuBackend implements Backend {
         this(Integer.getInteger("electra.cpu.threads", Runtime.getRuntime().availableProcessors()));
     }
 
-    /** A backend whose kernels run on {@code threads} threads (1 = everything on the caller). */
+    /**
+     * A backend whose kernels run on {@code threads} threads (1 = everything on the caller). With
+     * the system property {@code electra.cpu.poisonUnfilled=true} (the test suite sets it), arena
+     * storage handed out by {@link #allocateTempUnfilled} is filled with NaN (ints: MIN_VALUE), so a
+     * forward kernel that leaves part of its output unwritten shows up in every test.
+     */
     public CpuBackend(int threads) {
         parallel = new Parallel(threads);
-        arena = new CpuArena(parallel);
+        arena = new CpuArena(parallel, Boolean.getBoolean("electra.cpu.poisonUnfilled"));
         elementwise = new ElementwiseCpu(parallel);
         matmul = new MatmulCpu(parallel);
         gelu = new GeluCpu(elementwise);
@@ -90,7 +95,14 @@ public final class CpuBackend implements Backend {
 
     @Override
     public synchronized Tensor allocateTemp(DType dtype, int... shape) {
-        Object storage = arena.take(dtype, elementCount("allocateTemp", dtype, shape));
+        Object storage = arena.take(dtype, elementCount("allocateTemp", dtype, shape), true);
+        peakBytes = Math.max(peakBytes, persistentBytes + arena.capacityBytes());
+        return new Tensor(this, dtype, shape, storage, 0, null);
+    }
+
+    @Override
+    public synchronized Tensor allocateTempUnfilled(DType dtype, int... shape) {
+        Object storage = arena.take(dtype, elementCount("allocateTempUnfilled", dtype, shape), false);
         peakBytes = Math.max(peakBytes, persistentBytes + arena.capacityBytes());
         return new Tensor(this, dtype, shape, storage, 0, null);
     }

@@ -47,6 +47,14 @@ final class CpuStorage {
         else Arrays.fill((short[]) storage, from, to, (short) 0);
     }
 
+    /** NaN (ints: Integer.MIN_VALUE) in the first {@code n} elements: the test mode of unfilled arena storage. */
+    static void poison(Object storage, int n) {
+        if (storage instanceof float[] a) Arrays.fill(a, 0, n, Float.NaN);
+        else if (storage instanceof double[] a) Arrays.fill(a, 0, n, Double.NaN);
+        else if (storage instanceof int[] a) Arrays.fill(a, 0, n, Integer.MIN_VALUE);
+        else Arrays.fill((short[]) storage, 0, n, (short) 0x7fc0);  // bf16 quiet NaN
+    }
+
     /** Round to nearest even; NaN stays a (quiet) NaN rather than rounding into infinity. */
     static short toBf16(float f) {
         return HalfFloats.floatToBf16(f);

@@ -75,4 +75,27 @@ class CpuArenaTest {
             assertEquals(0, cpu.memoryStats().persistentBytes());
         }
     }
+
+    /**
+     * Unfilled arena storage skips the zero-fill; under the test suite's poison mode it holds NaN
+     * (ints: MIN_VALUE) on first use and on reuse, so a kernel that leaves part of an output unwritten
+     * poisons what follows. Filled requests of the same slot are zero again.
+     */
+    @Test
+    void unfilledStorageIsPoisonedUnderTestAndFilledStorageIsZero() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Boolean.getBoolean("electra.cpu.poisonUnfilled"),
+                "the build's surefire configuration sets electra.cpu.poisonUnfilled");
+        try (CpuBackend cpu = new CpuBackend(1)) {
+            for (int round = 0; round < 2; round++) {
+                Tensor f = cpu.allocateTempUnfilled(DType.F32, 5), i = cpu.allocateTempUnfilled(DType.I32, 3);
+                for (float v : cpu.downloadFloat(f)) assertTrue(Float.isNaN(v), "round " + round);
+                for (int v : cpu.downloadInt(i)) assertEquals(Integer.MIN_VALUE, v);
+                cpu.fill(f, 2);
+                cpu.resetArena();
+                Tensor z = cpu.allocateTemp(DType.F32, 5);
+                assertEquals(0.0, sumOf(cpu, z), "a filled request of a slot that held NaN");
+                cpu.resetArena();
+            }
+        }
+    }
 }

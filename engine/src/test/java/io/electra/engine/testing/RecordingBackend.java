@@ -22,7 +22,7 @@ import java.util.Set;
  * <p>During a capture:
  * <ul>
  *   <li>kernels, {@code fill} and {@code copy} are recorded, not run;</li>
- *   <li>{@code allocateTemp} and {@code resetArena} are host bookkeeping and run (the arena hands
+ *   <li>{@code allocateTemp}, {@code allocateTempUnfilled} and {@code resetArena} are host bookkeeping and run (the arena hands
  *       out the same storage each step); the arena's zero-fill becomes a recorded {@code fill(t, 0)},
  *       as the CUDA backend's memset becomes a graph node;</li>
  *   <li>{@code download*}, {@code upload}, {@code synchronize}, {@code allocate}, {@code free} and
@@ -36,7 +36,7 @@ import java.util.Set;
 public final class RecordingBackend implements InvocationHandler {
     private static final Set<String> REFUSED = Set.of("downloadFloat", "downloadDouble", "downloadInt", "upload",
             "synchronize", "allocate", "free", "setRngStepOffset", "captureStep", "close");
-    private static final Set<String> HOST_BOOKKEEPING = Set.of("allocateTemp", "resetArena", "name", "memoryStats",
+    private static final Set<String> HOST_BOOKKEEPING = Set.of("allocateTemp", "allocateTempUnfilled", "resetArena", "name", "memoryStats",
             "attentionSavedShape", "toString", "hashCode", "equals");
     private static final Method FILL;
 
