@@ -21,7 +21,7 @@ import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 public final class Launcher {
     /** Threads per block for the elementwise and grid-stride kernels. */
     public static final int BLOCK = 256;
-    /** The system property that turns on {@link #checksEachLaunch()}. */
+    /** The system property (true/false) that makes each launch outside a capture synchronize and report its own fault. */
     public static final String CHECK_EACH_LAUNCH = "electra.cuda.checkEachLaunch";
 
     private final CUstream stream;
@@ -37,11 +37,6 @@ public final class Launcher {
         this.errors = errors;
         this.rngStepOffset = rngStepOffset;
         this.maxGridStrideBlocks = Math.max(1, multiprocessors) * 32;  // enough warps to hide memory latency
-    }
-
-    /** Whether each launch outside a capture synchronizes and reports its own fault (debug runs). */
-    public boolean checksEachLaunch() {
-        return checkEachLaunch;
     }
 
     /** Set by CudaRuntime.capture around the captured step: synchronizing then would invalidate the capture. */
