@@ -3,7 +3,9 @@
 # call that fits a 10-minute command, for a machine with an NVIDIA driver, python3 with a CUDA torch
 # and transformers, and no JDK or network. Phases, in this order:
 #   stamp      nvidia-smi, driver, CUDA, torch and transformers versions, commit, where libcublas.so.12 is
-#   tests      every gpu-tagged test against the CPU backend, then the ledger (verified.json) and JUnit XML
+#   tests      every gpu-tagged test against the CPU backend, then the ledger (verified.json) and JUnit XML;
+#              with -Delectra.cuda.checkEachLaunch=true: each launch synchronizes, so a kernel that faults is
+#              named (grid, block, shared bytes) before it poisons the context for the tests after it
 #   bandwidth  KernelBandwidthBench: memory-bound kernels against a device-to-device copy
 #   launch     LaunchOverheadBench (JMH): launches per second through the Backend path, allocation per launch
 #   gemm       GemmBench --sweep, beside torch.matmul (gemm_torch.py) and cuBLAS through JCublas where it loads
@@ -95,8 +97,8 @@ PY
     echo "C compiler (torch.compile's Triton needs one): $(command -v gcc || command -v cc || echo none)"
 }
 
-phase_tests() {
-    ./run-gpu-tests.sh --disable-ansi-colors --reports-dir "$work/junit"
+phase_tests() {  # the benchmarks below run without the per-launch synchronize
+    CHECK_EACH_LAUNCH=true ./run-gpu-tests.sh --disable-ansi-colors --reports-dir "$work/junit"
 }
 
 phase_bandwidth() {

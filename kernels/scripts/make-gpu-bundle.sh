@@ -61,11 +61,14 @@ cat > "$out/run-gpu-tests.sh" <<'RUN'
 #!/usr/bin/env bash
 # Runs every gpu test (and the ledger check) against the CPU reference; updates ./verified.json.
 # Copy verified.json back to kernels/verified.json in the checkout afterwards and commit it.
+# Every launch synchronizes and names the kernel that faulted (electra.cuda.checkEachLaunch);
+# CHECK_EACH_LAUNCH=false runs them asynchronously, as in training.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 exec jre/bin/java --add-modules jdk.incubator.vector -Xss4m -Xmx8g \
     -Delectra.ledger="$here/verified.json" -Delectra.commit="$(cat COMMIT)" \
+    -Delectra.cuda.checkEachLaunch="${CHECK_EACH_LAUNCH:-true}" \
     -jar lib/junit-platform-console-standalone-1.10.2.jar execute \
     --class-path "$(ls lib/*.jar | grep -v console-standalone | tr '\n' ':')" \
     --scan-class-path lib/kernels-0.1.0-SNAPSHOT-tests.jar --include-tag 'gpu | ledger' --details=tree "$@"

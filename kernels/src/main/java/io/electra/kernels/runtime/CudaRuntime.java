@@ -197,7 +197,13 @@ public final class CudaRuntime implements AutoCloseable {
     /** Captures what {@code step} enqueues on the compute stream as a replayable graph (see CudaGraph). */
     public CudaGraph capture(Runnable step) throws CudaGraph.GraphCaptureException {
         bind();
-        CudaGraph graph = CudaGraph.capture(this, stream, step);
+        CudaGraph graph;
+        launcher.capturing(true);  // no per-launch synchronize inside (checkEachLaunch)
+        try {
+            graph = CudaGraph.capture(this, stream, step);
+        } finally {
+            launcher.capturing(false);
+        }
         allocator.graphCaptured();  // CudaGraph.close() ends the hold
         return graph;
     }

@@ -5,16 +5,21 @@ import jcuda.driver.CUfunction_attribute;
 
 import static jcuda.driver.JCudaDriver.cuFuncSetAttribute;
 
-/** One entry point of a loaded module; {@code toString} names both, for every error message. */
+/**
+ * One entry point of a loaded module and its PTX parameter list; {@code toString} names both
+ * entry and module, for every error message.
+ */
 public final class Kernel {
     private final Family family;
     private final String name;
     final CUfunction function;
+    private final KernelSignature signature;
 
-    Kernel(Family family, String name, CUfunction function) {
+    Kernel(Family family, String name, CUfunction function, KernelSignature signature) {
         this.family = family;
         this.name = name;
         this.function = function;
+        this.signature = signature;
     }
 
     public Family family() {
@@ -36,6 +41,18 @@ public final class Kernel {
             throw new IllegalStateException(this + ": the device refuses " + bytes + " bytes of dynamic shared memory: "
                     + e.getMessage(), e);
         }
+    }
+
+    KernelSignature signature() {
+        return signature;
+    }
+
+    /**
+     * Throws, naming the argument, unless the kinds written into {@code args} fill this kernel's
+     * PTX parameter list exactly; allocates nothing when they do.
+     */
+    void checkArguments(KernelArgs args) {
+        if (!signature.matches(args)) throw new IllegalStateException(this + ": " + signature.mismatch(args));
     }
 
     @Override

@@ -11,12 +11,16 @@ import java.nio.ByteOrder;
  * and, made once, the {@code void*[]} that points at them ({@code kernelParams} of
  * cuLaunchKernel), one per argument count. A launch writes its values into the slots and passes
  * the array for its count; the driver copies the values at launch, so the slots are free again
- * as soon as cuLaunchKernel returns.
+ * as soon as cuLaunchKernel returns. Each slot also records which method wrote it, so the launch
+ * can be held against the kernel's PTX signature (KernelSignature) first.
  */
 public final class KernelArgs {
     static final int MAX_ARGS = 24;
+    /** What wrote a slot. */
+    static final byte PTR = 1, I32 = 2, I64 = 3, F32 = 4;
     private final ByteBuffer slots = ByteBuffer.allocateDirect(8 * MAX_ARGS).order(ByteOrder.nativeOrder());
     private final Pointer[] paramsByCount = new Pointer[MAX_ARGS + 1];
+    private final byte[] kinds = new byte[MAX_ARGS];
     private int count;
 
     KernelArgs() {
@@ -38,27 +42,28 @@ public final class KernelArgs {
 
     /** A device address (a pointer parameter). */
     public KernelArgs ptr(long address) {
-        slots.putLong(slot(), address);
+        slots.putLong(slot(PTR), address);
         return this;
     }
 
     public KernelArgs i32(int v) {
-        slots.putInt(slot(), v);
+        slots.putInt(slot(I32), v);
         return this;
     }
 
     public KernelArgs i64(long v) {
-        slots.putLong(slot(), v);
+        slots.putLong(slot(I64), v);
         return this;
     }
 
     public KernelArgs f32(float v) {
-        slots.putFloat(slot(), v);
+        slots.putFloat(slot(F32), v);
         return this;
     }
 
-    private int slot() {
+    private int slot(byte kind) {
         if (count == MAX_ARGS) throw new IllegalStateException("more than " + MAX_ARGS + " kernel arguments");
+        kinds[count] = kind;
         return 8 * count++;
     }
 
@@ -68,6 +73,22 @@ public final class KernelArgs {
 
     int count() {
         return count;
+    }
+
+    /** What wrote slot {@code i} (one of PTR, I32, I64, F32). */
+    byte kind(int i) {
+        return kinds[i];
+    }
+
+    /** "ptr", "i32", "i64", "f32": the method that writes a kind, for messages. */
+    static String kindName(byte kind) {
+        return switch (kind) {
+            case PTR -> "ptr";
+            case I32 -> "i32";
+            case I64 -> "i64";
+            case F32 -> "f32";
+            default -> "kind " + kind;
+        };
     }
 
     /** The slot buffer, for tests of the layout. */

@@ -4,27 +4,44 @@ import jcuda.CudaException;
 import jcuda.driver.CUstream;
 
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
+import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
 /**
  * Launches kernels on the compute stream. Usage: {@code launcher.args().ptr(out).i32(n);
  * launcher.launch(kernel, grid, block)}; the argument order is the kernel's, and the family
- * launcher classes are the only callers. Nothing on this path allocates.
+ * launcher classes are the only callers. Every launch is first held against the kernel's PTX
+ * parameter list (count and kind of each argument), so a launcher out of step with its kernel is
+ * an exception naming the argument, not garbage or a fault that poisons the context. Nothing on
+ * this path allocates.
+ *
+ * <p>With {@code -Delectra.cuda.checkEachLaunch=true} (the gpu test runs of the bundle) every
+ * launch outside a graph capture also waits for the stream, so a kernel that faults is named
+ * with its grid, block and shared bytes instead of surfacing at some later synchronize.
  */
 public final class Launcher {
     /** Threads per block for the elementwise and grid-stride kernels. */
     public static final int BLOCK = 256;
+    /** The system property (true/false) that makes each launch outside a capture synchronize and report its own fault. */
+    public static final String CHECK_EACH_LAUNCH = "electra.cuda.checkEachLaunch";
 
     private final CUstream stream;
     private final KernelArgs args = new KernelArgs();
     private final ErrorWord errors;
     private final RngStepOffsetWord rngStepOffset;
     private final int maxGridStrideBlocks;
+    private final boolean checkEachLaunch = Boolean.getBoolean(CHECK_EACH_LAUNCH);
+    private boolean capturing;
 
     Launcher(CUstream stream, ErrorWord errors, RngStepOffsetWord rngStepOffset, int multiprocessors) {
         this.stream = stream;
         this.errors = errors;
         this.rngStepOffset = rngStepOffset;
         this.maxGridStrideBlocks = Math.max(1, multiprocessors) * 32;  // enough warps to hide memory latency
+    }
+
+    /** Set by CudaRuntime.capture around the captured step: synchronizing then would invalidate the capture. */
+    void capturing(boolean on) {
+        capturing = on;
     }
 
     /** The cleared argument block for the next launch. */
@@ -55,11 +72,25 @@ public final class Launcher {
         if (gridX < 1 || gridY < 1 || gridZ < 1 || gridY > 65535 || gridZ > 65535) {
             throw new IllegalArgumentException(kernel + ": grid (" + gridX + ", " + gridY + ", " + gridZ + ") out of range");
         }
+        kernel.checkArguments(args);
         try {
             cuLaunchKernel(kernel.function, gridX, gridY, gridZ, block, 1, 1, sharedBytes, stream, args.params(), null);
         } catch (CudaException e) {
-            throw new IllegalStateException("launch of " + kernel + " with grid (" + gridX + ", " + gridY + ", " + gridZ
-                    + "), block " + block + " and " + args.count() + " arguments failed: " + e.getMessage(), e);
+            throw new IllegalStateException("launch of " + describe(kernel, gridX, gridY, gridZ, block, sharedBytes)
+                    + " failed: " + e.getMessage(), e);
         }
+        if (checkEachLaunch && !capturing) {
+            try {
+                cuStreamSynchronize(stream);
+            } catch (CudaException e) {
+                throw new IllegalStateException(describe(kernel, gridX, gridY, gridZ, block, sharedBytes)
+                        + " failed on the device (" + CHECK_EACH_LAUNCH + " synchronized right after it): " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private String describe(Kernel kernel, int gridX, int gridY, int gridZ, int block, int sharedBytes) {
+        return kernel + " with grid (" + gridX + ", " + gridY + ", " + gridZ + "), block " + block + ", " + sharedBytes
+                + " bytes of dynamic shared memory and " + args.count() + " arguments";
     }
 }

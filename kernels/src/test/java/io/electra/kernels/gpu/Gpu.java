@@ -2,6 +2,7 @@ package io.electra.kernels.gpu;
 
 import io.electra.kernels.CudaBackend;
 import io.electra.kernels.CudaProbe;
+import io.electra.kernels.runtime.Launcher;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -21,7 +22,8 @@ public final class Gpu {
             if (probe.isAvailable()) {
                 CudaBackend b = probe.backend().orElseThrow();
                 System.out.println("gpu tests run on " + b.name() + ", driver CUDA " + b.driverVersion() / 1000 + "."
-                        + (b.driverVersion() % 1000) / 10);
+                        + (b.driverVersion() % 1000) / 10 + (Boolean.getBoolean(Launcher.CHECK_EACH_LAUNCH)
+                        ? ", every launch synchronized and checked (" + Launcher.CHECK_EACH_LAUNCH + ")" : ""));
                 Runtime.getRuntime().addShutdownHook(new Thread(b::close));
             } else {
                 System.out.println("SKIPPED gpu tests: no CUDA device (" + probe.reason() + ")");
