@@ -29,6 +29,45 @@ mkdir -p "$out/lib" "$out/results"
 # electra.jar: the model classes StepBenchmark builds (none of electra's own dependencies are reached)
 cp engine/target/engine-*.jar kernels/target/kernels-*.jar bench/target/bench-*-SNAPSHOT.jar electra/target/electra.jar "$out/lib/"
 cp kernels/target/bundle-deps/*.jar "$out/lib/"  # jcuda, jcublas and their natives, jackson (fastutil: unused by these classes)
+# electra's gpu tests (the trainer's CUDA graph, the bf16 step) run the trainer: its small runtime
+# dependencies come along; fastutil (23 MB, tokenizer and corpus only) and XChart with java.desktop
+# (the PNG curves, which the trainer skips with a message when it cannot draw) stay out.
+cp electra/target/electra-tests.jar "$out/lib/"
+for jar in progressbar jline-terminal jline-native slf4j-api slf4j-simple; do
+    cp electra/target/bundle-deps/$jar-*.jar "$out/lib/"
+done
+# fastutil cut to what electra's classes reach (Vocab's maps, the tokenizer's lists): the closure of
+# class-file references from electra.jar and electra-tests.jar into the fastutil jar, a few hundred KB.
+fastutil=$(ls electra/target/bundle-deps/fastutil-*.jar 2>/dev/null || ls "$HOME"/.m2/repository/it/unimi/dsi/fastutil/*/fastutil-*.jar | head -n 1)
+python3 - "$fastutil" "$out/lib/fastutil-reachable.jar" electra/target/electra.jar electra/target/electra-tests.jar <<'PY'
+import re, sys, zipfile
+src, dst, roots = sys.argv[1], sys.argv[2], sys.argv[3:]
+ref = re.compile(rb"it/unimi/dsi/fastutil/[A-Za-z0-9_/$]+")
+lib = zipfile.ZipFile(src)
+names = set(lib.namelist())
+todo = []
+for r in roots:
+    with zipfile.ZipFile(r) as z:
+        for n in z.namelist():
+            if n.endswith(".class"):
+                todo += [m.decode() for m in ref.findall(z.read(n))]
+keep = set()
+while todo:
+    c = todo.pop() + ".class"
+    if c in keep or c not in names:
+        continue
+    keep.add(c)
+    todo += [m.decode() for m in ref.findall(lib.read(c))]
+with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as out:
+    for c in sorted(keep):
+        out.writestr(c, lib.read(c))
+print(f"fastutil: {len(keep)} of {sum(n.endswith('.class') for n in names)} classes kept")
+PY
+# The few shared files those tests read (../shared does not travel): the tiny HF fixture and the vocab.
+shared=${ELECTRA_SHARED:-$root/../shared}
+mkdir -p "$out/shared/fixtures/hf-electra" "$out/shared/data/vocab"
+cp -r "$shared/fixtures/hf-electra/tiny" "$out/shared/fixtures/hf-electra/"
+cp "$shared/data/vocab/bert-base-uncased-vocab.txt" "$out/shared/data/vocab/"
 # The natives jars also carry NVRTC, nvPTXCompiler, runtime-API and legacy-cuBLAS bindings (25 MB
 # unpacked); the backend loads only the driver-API library and CublasGemm only JCublas2, so the
 # bundle keeps just those two.
@@ -68,10 +107,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 exec jre/bin/java --add-modules jdk.incubator.vector -Xss4m -Xmx8g \
     -Delectra.ledger="$here/verified.json" -Delectra.commit="$(cat COMMIT)" \
-    -Delectra.cuda.checkEachLaunch="${CHECK_EACH_LAUNCH:-true}" \
+    -Delectra.cuda.checkEachLaunch="${CHECK_EACH_LAUNCH:-true}" -Delectra.shared="$here/shared" \
     -jar lib/junit-platform-console-standalone-1.10.2.jar execute \
     --class-path "$(ls lib/*.jar | grep -v console-standalone | tr '\n' ':')" \
-    --scan-class-path lib/kernels-0.1.0-SNAPSHOT-tests.jar --include-tag 'gpu | ledger' --details=tree "$@"
+    --scan-class-path lib/kernels-0.1.0-SNAPSHOT-tests.jar:lib/electra-tests.jar --include-tag 'gpu | ledger' \
+    --details=tree "$@"
 RUN
 chmod +x "$out/run-gpu-tests.sh" "$out/run-all.sh"
 size=$(du -sm "$out" | cut -f1)

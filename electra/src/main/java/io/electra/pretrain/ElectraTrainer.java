@@ -145,6 +145,7 @@ public final class ElectraTrainer {
         StepMetrics last = null;
         boolean stopped = false;
         Progress progress = new Progress(log, step, totalSteps, opts.progressBar());
+        String curvesProblem = null;  // once the PNG curves fail, training goes on without them
         while (step < totalSteps) {
             double currentLr = schedule.lr(step);
             Run.Losses losses = steps.train(step, currentLr, isLogStep(step + 1, totalSteps));
@@ -161,7 +162,7 @@ public final class ElectraTrainer {
                         losses.stats().replacedFraction(), currentLr, opt.lastGradNorm(), seqPerSec, seqPerSec * run.seq,
                         run.backend.memoryStats().peakBytes(), validation, run.precision.toString());
                 metrics.write(last);
-                Curves.draw(metrics.records(), opts.output());
+                curvesProblem = drawCurves(metrics.records(), curvesProblem);
                 listener.onMetrics(last);
                 progress.metrics(last);
                 intervalStart = System.nanoTime();
@@ -179,6 +180,23 @@ public final class ElectraTrainer {
         }
         progress.close();
         return new TrainingResult(step, newest, stopped, last);
+    }
+
+    /**
+     * {@link Curves#draw}, but a PNG that cannot be drawn never stops training: the reason is printed
+     * once (a full disk, or a JVM without AWT or XChart such as the GPU bundle's jlink runtime) and
+     * later calls do nothing. Kept out of Curves, whose loading itself needs XChart. Returns the
+     * reason, or null while drawing works; pass back what the last call returned.
+     */
+    private String drawCurves(List<StepMetrics> records, String earlierProblem) {
+        if (earlierProblem != null) return earlierProblem;
+        try {
+            Curves.draw(records, opts.output());
+            return null;
+        } catch (IOException | RuntimeException | LinkageError e) {
+            log.println("training curves not drawn, training goes on (" + e + "); metrics.jsonl holds every value");
+            return e.toString();
+        }
     }
 
     private boolean isLogStep(long step, long total) {

@@ -103,6 +103,21 @@ class PretrainTest {
         assertTrue(Files.isRegularFile(out.resolve("checkpoints/checkpoint-000000030/mlm/model.safetensors")));
     }
 
+    /** A PNG that cannot be written (here a folder squats on its name) costs the curves, not the run. */
+    @Test
+    void curvesThatCannotBeDrawnDoNotStopTraining(@TempDir Path out) throws Exception {
+        Files.createDirectories(out.resolve("losses.png").resolve("occupied"));
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        List<StepMetrics> seen = new ArrayList<>();
+        TrainingResult r = new ElectraTrainer(tiny(out, 4).options(), rows, seen::add)
+                .log(new PrintStream(log, true, java.nio.charset.StandardCharsets.UTF_8)).run();
+        assertEquals(4, r.step());
+        assertEquals(4, seen.size(), "every step still reports its metrics");
+        String printed = log.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(1, printed.split("training curves not drawn", -1).length - 1, printed);
+        assertEquals(4, Files.readAllLines(out.resolve("metrics.jsonl")).size());
+    }
+
     @Test
     void nonFiniteLossStopsAndKeepsTheLastGoodCheckpoint(@TempDir Path out) throws Exception {
         // an absurd learning rate overflows the weights after the first update that moves them

@@ -29,11 +29,11 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 @Tag("gpu")
 class StepGraphGpuTest {
-    static TextRows rows;
+    static SyntheticRows rows;
 
     @BeforeAll
     static void data() throws Exception {
-        rows = new TextRows(96, 32);
+        rows = new SyntheticRows(96, 32, 7);
     }
 
     private static Backend cuda() {
