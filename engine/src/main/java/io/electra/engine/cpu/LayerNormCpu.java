@@ -11,6 +11,8 @@ import java.util.Arrays;
  * E[x^2] - mean^2 cancels catastrophically when |mean| is large against the spread.
  * Backward: with xhat = (x - mean) rstd and g = dOut * weight,
  * dx = rstd (g - mean(g) - xhat mean(g xhat)); dWeight = sum over rows dOut xhat; dBias = sum dOut.
+ * The loops below are the reference (F64, and anything else); F32 runs on its own arrays, one row at a
+ * time, in {@link LayerNormF32}.
  */
 final class LayerNormCpu {
     private final Parallel parallel;
@@ -22,6 +24,18 @@ final class LayerNormCpu {
     /** out [N,C], mean [N], rstd [N], in [N,C], weight [C], bias [C]. */
     void forward(Tensor out, Tensor mean, Tensor rstd, Tensor in, Tensor weight, Tensor bias, float eps) {
         int rows = in.rowsFlat(), cols = in.cols();
+        if (in.storage() instanceof float[] x) {
+            float[] o = (float[]) out.storage(), w = (float[]) weight.storage(), b = (float[]) bias.storage();
+            float[] mu = (float[]) mean.storage(), rs = (float[]) rstd.storage();
+            int xo = Elements.index(in, 0), oo = Elements.index(out, 0), wo = Elements.index(weight, 0);
+            int bo = Elements.index(bias, 0), mo = Elements.index(mean, 0), ro = Elements.index(rstd, 0);
+            parallel.parallelFor(rows, 8L * cols, (r0, r1) -> {
+                for (int r = r0; r < r1; r++) {
+                    LayerNormF32.forwardRow(x, xo + r * cols, o, oo + r * cols, w, wo, b, bo, cols, eps, mu, mo + r, rs, ro + r);
+                }
+            });
+            return;
+        }
         parallel.parallelFor(rows, 8L * cols, (r0, r1) -> {
             double[] w = Scratch.get(0, cols), b = Scratch.get(1, cols), x = Scratch.get(2, cols);
             Elements.load(weight, 0, w, 0, cols);
@@ -48,6 +62,10 @@ final class LayerNormCpu {
     void backward(Tensor dIn, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor in, Tensor mean, Tensor rstd,
                   Tensor weight) {
         int rows = in.rowsFlat(), cols = in.cols();
+        if (in.storage() instanceof float[]) {
+            backwardF32(dIn, dWeight, dBias, dOut, in, mean, rstd, weight, rows, cols);
+            return;
+        }
         parallel.parallelFor(rows, 10L * cols, (r0, r1) -> {
             double[] w = Scratch.get(0, cols), x = Scratch.get(1, cols), g = Scratch.get(2, cols);
             Elements.load(weight, 0, w, 0, cols);
@@ -88,5 +106,46 @@ final class LayerNormCpu {
             Elements.addTo(dWeight, c0, dw, 0, width);
             Elements.addTo(dBias, c0, db, 0, width);
         });
+    }
+
+    /**
+     * F32: one pass over fixed blocks of {@link ElementwiseCpu#ROW_BLOCK} rows that writes dx and sums
+     * the block's parameter gradients in float; the block sums are then added in double, in block
+     * order, so the bits do not depend on the thread count.
+     */
+    private void backwardF32(Tensor dIn, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor in, Tensor mean,
+                             Tensor rstd, Tensor weight, int rows, int cols) {
+        float[] x = (float[]) in.storage(), g = (float[]) dOut.storage(), w = (float[]) weight.storage();
+        float[] d = (float[]) dIn.storage(), mu = (float[]) mean.storage(), rs = (float[]) rstd.storage();
+        int xo = Elements.index(in, 0), go = Elements.index(dOut, 0), wo = Elements.index(weight, 0);
+        int dOff = Elements.index(dIn, 0), mo = Elements.index(mean, 0), ro = Elements.index(rstd, 0);
+        int block = ElementwiseCpu.ROW_BLOCK, blocks = (rows + block - 1) / block;
+        double[] partial = new double[2 * blocks * cols]; // [block][dw | db][C]
+        parallel.parallelFor(blocks, 12L * block * cols, (b0, b1) -> {
+            float[] dw = Scratch.floats(0, cols), db = Scratch.floats(1, cols);
+            for (int b = b0; b < b1; b++) {
+                Arrays.fill(dw, 0, cols, 0f);
+                Arrays.fill(db, 0, cols, 0f);
+                for (int r = b * block; r < Math.min(rows, (b + 1) * block); r++) {
+                    LayerNormF32.backwardRow(x, xo + r * cols, g, go + r * cols, w, wo, mu[mo + r], rs[ro + r],
+                            d, dOff + r * cols, dw, db, cols);
+                }
+                for (int c = 0; c < cols; c++) {
+                    partial[2 * b * cols + c] = dw[c];
+                    partial[(2 * b + 1) * cols + c] = db[c];
+                }
+            }
+        });
+        float[] dW = (float[]) dWeight.storage(), dB = (float[]) dBias.storage();
+        int dwo = Elements.index(dWeight, 0), dbo = Elements.index(dBias, 0);
+        for (int c = 0; c < cols; c++) {
+            double sw = 0, sb = 0;
+            for (int b = 0; b < blocks; b++) {
+                sw += partial[2 * b * cols + c];
+                sb += partial[(2 * b + 1) * cols + c];
+            }
+            dW[dwo + c] += (float) sw;
+            dB[dbo + c] += (float) sb;
+        }
     }
 }
