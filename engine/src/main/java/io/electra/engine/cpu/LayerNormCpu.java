@@ -120,7 +120,8 @@ final class LayerNormCpu {
         int xo = Elements.index(in, 0), go = Elements.index(dOut, 0), wo = Elements.index(weight, 0);
         int dOff = Elements.index(dIn, 0), mo = Elements.index(mean, 0), ro = Elements.index(rstd, 0);
         int block = ElementwiseCpu.ROW_BLOCK, blocks = (rows + block - 1) / block;
-        double[] partial = new double[2 * blocks * cols]; // [block][dw | db][C]
+        // [block][dw | db][C], the calling thread's scratch row: each worker writes only its own blocks
+        double[] partial = Scratch.get(4, 2 * blocks * cols);
         parallel.parallelFor(blocks, 12L * block * cols, (b0, b1) -> {
             float[] dw = Scratch.floats(0, cols), db = Scratch.floats(1, cols);
             for (int b = b0; b < b1; b++) {
