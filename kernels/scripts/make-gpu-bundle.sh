@@ -107,7 +107,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 exec jre/bin/java --add-modules jdk.incubator.vector -Xss4m -Xmx8g \
     -Delectra.ledger="$here/verified.json" -Delectra.commit="$(cat COMMIT)" \
-    -Delectra.cuda.checkEachLaunch="${CHECK_EACH_LAUNCH:-true}" -Delectra.shared="$here/shared" \
+    -Delectra.cuda.checkEachLaunch="${CHECK_EACH_LAUNCH:-true}" -Delectra.shared="$here/shared" -Delectra.poisonUnfilled=true \
     -jar lib/junit-platform-console-standalone-1.10.2.jar execute \
     --class-path "$(ls lib/*.jar | grep -v console-standalone | tr '\n' ':')" \
     --scan-class-path lib/kernels-0.1.0-SNAPSHOT-tests.jar:lib/electra-tests.jar --include-tag 'gpu | ledger' \

@@ -45,13 +45,13 @@ public final class CpuBackend implements Backend {
 
     /**
      * A backend whose kernels run on {@code threads} threads (1 = everything on the caller). With
-     * the system property {@code electra.cpu.poisonUnfilled=true} (the test suite sets it), arena
+     * the system property {@code electra.poisonUnfilled=true} (the test suite sets it), arena
      * storage handed out by {@link #allocateTempUnfilled} is filled with NaN (ints: MIN_VALUE), so a
      * forward kernel that leaves part of its output unwritten shows up in every test.
      */
     public CpuBackend(int threads) {
         parallel = new Parallel(threads);
-        arena = new CpuArena(parallel, Boolean.getBoolean("electra.cpu.poisonUnfilled"));
+        arena = new CpuArena(parallel, Boolean.getBoolean("electra.poisonUnfilled"));
         elementwise = new ElementwiseCpu(parallel);
         matmul = new MatmulCpu(parallel);
         gelu = new GeluCpu(elementwise);

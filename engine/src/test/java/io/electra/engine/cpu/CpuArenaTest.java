@@ -83,8 +83,8 @@ class CpuArenaTest {
      */
     @Test
     void unfilledStorageIsPoisonedUnderTestAndFilledStorageIsZero() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(Boolean.getBoolean("electra.cpu.poisonUnfilled"),
-                "the build's surefire configuration sets electra.cpu.poisonUnfilled");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Boolean.getBoolean("electra.poisonUnfilled"),
+                "the build's surefire configuration sets electra.poisonUnfilled");
         try (CpuBackend cpu = new CpuBackend(1)) {
             for (int round = 0; round < 2; round++) {
                 Tensor f = cpu.allocateTempUnfilled(DType.F32, 5), i = cpu.allocateTempUnfilled(DType.I32, 3);
