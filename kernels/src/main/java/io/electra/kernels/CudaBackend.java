@@ -256,6 +256,12 @@ public final class CudaBackend implements Backend {
     /** A stream-ordered write of the device word every Philox kernel adds to its step. */
     @Override
     public void setRngStepOffset(long offset) {
+        // inside a capture the memsets would become graph nodes and rewrite the captured value on
+        // every replay, silently repeating one step's noise: refuse, as the CPU emulation does
+        if (runtime.launcher().isCapturing()) {
+            throw new IllegalStateException("setRngStepOffset inside a captured step: a replay would write the same offset "
+                    + "every time; set it between replays");
+        }
         runtime.bind();
         runtime.rngStepOffset().set(offset);
     }

@@ -44,6 +44,11 @@ public final class Launcher {
         capturing = on;
     }
 
+    /** True while CudaRuntime.capture records the stream: work queued now becomes graph nodes. */
+    public boolean isCapturing() {
+        return capturing;
+    }
+
     /** The cleared argument block for the next launch. */
     public KernelArgs args() {
         return args.reset();

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import static io.electra.engine.DType.F32;
 import static io.electra.engine.DType.I32;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -85,6 +86,24 @@ class RngStepOffsetGpuTest {
             int differ = 0;
             for (int i = 0; i < K; i++) if (c[i] != g[i]) differ++;
             assertTrue(differ <= 1, differ + " of " + K + " Gumbel samples differ from the CPU's at step + offset");
+        }
+    }
+
+    /** Setting the offset inside a capture would bake one value into every replay: the capture fails, naming it. */
+    @Test
+    void settingTheOffsetInsideACaptureFailsTheCapture() {
+        try (Twins tw = new Twins(4)) {
+            Twin in = tw.uniform(0.5, 1.5, 1000), out = tw.zeros(F32, 1000);
+            RngKey key = new RngKey(9, 100, RngKey.DROPOUT_BASE);
+            tw.gpu.dropoutForward(out.gpu(), in.gpu(), 0.4f, key);
+            StepCapture capture = tw.gpu.captureStep(() -> {
+                tw.gpu.setRngStepOffset(3);
+                tw.gpu.dropoutForward(out.gpu(), in.gpu(), 0.4f, key);
+            });
+            assertFalse(capture.isCaptured());
+            assertTrue(capture.reason().contains("setRngStepOffset inside a captured step"), capture.reason());
+            tw.gpu.dropoutForward(out.gpu(), in.gpu(), 0.4f, key);  // the stream is usable again
+            tw.gpu.synchronize();
         }
     }
 
