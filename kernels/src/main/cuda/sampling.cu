@@ -7,7 +7,8 @@
 // the stream (the 2^-25 keeps u inside (0, 1)). Ties go to the smallest v, as a left-to-right
 // scan with '>' does. One block per row; each thread draws whole Philox blocks of 4.
 // Replacement: the host copies inputIds to discIds, sampling_forward_replace writes the sampled
-// ids at the positions, sampling_forward_labels marks the changed tokens. All overwrite (=).
+// ids at the positions (skipping negative ones), sampling_forward_labels marks the changed tokens.
+// All overwrite (=).
 #include "common.cuh"
 #include "philox.cuh"
 
@@ -80,7 +81,8 @@ extern "C" __global__ void sampling_forward_replace(int* discIds, const int* pos
     const int k = blockIdx.x * blockDim.x + threadIdx.x;
     if (k >= K) return;
     const int p = positions[k];
-    if (p < 0 || p >= N) report_error(errors, code);
+    if (p < 0) return;  // a dead or duplicate prediction slot (Masking marks them -1)
+    if (p >= N) report_error(errors, code);
     else discIds[p] = sampled[k];
 }
 

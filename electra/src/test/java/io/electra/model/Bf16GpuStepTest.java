@@ -52,20 +52,30 @@ class Bf16GpuStepTest {
                 if (!n.endsWith("attention.self.key.bias")) compare(failures, "grad " + n, ref, got.grads().get(n), 2 * R);
             });
 
-            // one AdamW step from those gradients: masters agree to the gradients' tolerance, and each
-            // side's bf16 copies are exactly its own masters rounded
+            // one AdamW step: each side's masters are the AdamW update of its own gradients, and its
+            // bf16 copies are exactly its masters rounded
             try (AdamW a = new AdamW(cpu, onCpu.parameters(), AdamWConfig.electra());
                  AdamW b = new AdamW(gpu, onGpu.parameters(), AdamWConfig.electra())) {
                 Bf16ParityTest.run(cpu, onCpu, HfParityTest.FixtureBatch.read(cpu, exp), Precision.BF16);
                 Bf16ParityTest.run(gpu, onGpu, HfParityTest.FixtureBatch.read(gpu, exp), Precision.BF16);
-                a.step(1e-3);
-                b.step(1e-3);
+                List<float[]> cpuGrads = new ArrayList<>(), gpuGrads = new ArrayList<>(), before = new ArrayList<>();
+                for (Parameter p : onCpu.parameters()) cpuGrads.add(cpu.downloadFloat(p.grad()));
+                for (Parameter p : onGpu.parameters()) gpuGrads.add(gpu.downloadFloat(p.grad()));
+                for (Parameter p : onCpu.parameters()) before.add(cpu.downloadFloat(p.value()));
+                a.step(LR);
+                b.step(LR);
+                List<Parameter> cp = onCpu.parameters(), gp = onGpu.parameters();
+                double cpuScale = clipScale(a), gpuScale = clipScale(b);
+                for (int i = 0; i < cp.size(); i++) {
+                    float wd = cp.get(i).decay() ? (float) AdamWConfig.electra().weightDecay() : 0f;
+                    expectStep(failures, "cpu master " + cp.get(i).name(), before.get(i), cpuGrads.get(i), cpuScale, wd,
+                            cpu.downloadFloat(cp.get(i).value()));
+                    expectStep(failures, "cuda master " + gp.get(i).name(), before.get(i), gpuGrads.get(i), gpuScale, wd,
+                            gpu.downloadFloat(gp.get(i).value()));
+                }
             }
-            List<Parameter> cp = onCpu.parameters(), gp = onGpu.parameters();
-            for (int i = 0; i < cp.size(); i++) {
-                // an AdamW step moves a weight by about lr = 1e-3 whatever its gradient, so the masters agree to ~2 lr
-                compareAbs(failures, "master " + cp.get(i).name(), cpu.downloadFloat(cp.get(i).value()),
-                        gpu.downloadFloat(gp.get(i).value()), 2.5e-3);
+            List<Parameter> gp = onGpu.parameters();
+            for (int i = 0; i < gp.size(); i++) {
                 if (gp.get(i).bf16Copy() != null) {
                     float[] master = gpu.downloadFloat(gp.get(i).value()), copy = gpu.downloadFloat(gp.get(i).bf16Copy());
                     for (int j = 0; j < master.length; j++) {
@@ -96,10 +106,28 @@ class Bf16GpuStepTest {
         if (!(maxDiff <= rounds * U * maxRef)) failures.add(what + ": max|d| " + maxDiff + " > " + rounds + " U max|ref|");
     }
 
-    private static void compareAbs(List<String> failures, String what, float[] ref, float[] got, double atol) {
-        for (int i = 0; i < ref.length; i++) {
-            if (!(Math.abs(got[i] - ref[i]) <= atol)) {
-                failures.add(what + "[" + i + "]: cpu " + ref[i] + ", cuda " + got[i]);
+    private static final double LR = 1e-3;
+
+    /** The clip factor AdamW applied: min(1, maxNorm / (norm + 1e-6)), as OptimizerCpu.clipFactor. */
+    private static double clipScale(AdamW optimizer) {
+        return Math.min(1.0, AdamWConfig.electra().maxGradNorm() / (optimizer.lastGradNorm() + 1e-6));
+    }
+
+    /**
+     * Each side's masters after the step are ELECTRA's AdamW (no bias correction; first step, so
+     * m = (1-b1) g', v = (1-b2) g'^2 with g' the clipped gradient) of that side's own gradients. The
+     * gradients of the two sides already agree within the bound above. Their masters need not agree
+     * any closer, because where |g'| is near eps / sqrt(1-b2) = 3e-5 the step lr m / (sqrt(v) + eps)
+     * swings between 0 and 3.16 lr with small changes of g.
+     */
+    private static void expectStep(List<String> failures, String what, float[] before, float[] grad, double scale, float wd,
+                                   float[] after) {
+        AdamWConfig c = AdamWConfig.electra();
+        for (int j = 0; j < before.length; j++) {
+            double g = grad[j] * scale, m = (1 - c.beta1()) * g, v = (1 - c.beta2()) * g * g;
+            double want = before[j] - LR * (m / (Math.sqrt(v) + c.eps()) + wd * before[j]);
+            if (!(Math.abs(after[j] - want) <= 1e-6 + 0x1p-22 * Math.abs(before[j]))) {
+                failures.add(what + "[" + j + "]: " + after[j] + ", while AdamW of its gradient " + grad[j] + " gives " + want);
                 return;
             }
         }

@@ -33,7 +33,15 @@ import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
  * it never lets a missing driver or device take the JVM down.
  */
 public final class CudaRuntime implements AutoCloseable {
+    /**
+     * System property: the path of the CPU emulation of the CUDA driver (kernels/emulator/build.sh
+     * makes it). Loaded before JCuda, whose native library then binds to it instead of the NVIDIA
+     * driver, so the backend and its gpu tests run on the CPU. For tests; it verifies no kernel on
+     * a GPU (see {@link #emulated()}).
+     */
+    public static final String EMULATOR = "electra.cuda.emulator";
     private static boolean exceptionsEnabled;
+    private static volatile boolean emulated;
 
     private final CUdevice device;
     private final CUcontext context;
@@ -90,6 +98,7 @@ public final class CudaRuntime implements AutoCloseable {
             throw new CudaUnavailableException("the committed PTX cannot be read: " + e.getMessage(), e);
         }
         try {
+            loadEmulatorIfAsked();
             enableExceptions();
             cuInit(0);
         } catch (LinkageError e) {  // UnsatisfiedLinkError, NoClassDefFoundError after a failed static init
@@ -159,6 +168,22 @@ public final class CudaRuntime implements AutoCloseable {
             if (line.contains("libcuda")) return line.substring(line.indexOf("libcuda")).trim();
         }
         return e.getClass().getSimpleName() + ": " + message.lines().findFirst().orElse("");
+    }
+
+    /** True when the driver in this JVM is the CPU emulation ({@link #EMULATOR}), not a GPU. */
+    public static boolean emulated() {
+        return emulated;
+    }
+
+    private static synchronized void loadEmulatorIfAsked() throws CudaUnavailableException {
+        String path = System.getProperty(EMULATOR, "");
+        if (path.isBlank() || emulated) return;
+        if (!java.nio.file.Files.isRegularFile(java.nio.file.Path.of(path))) {
+            throw new CudaUnavailableException(EMULATOR + " names " + path + ", which does not exist (build it with "
+                    + "kernels/emulator/build.sh)", null);
+        }
+        System.load(java.nio.file.Path.of(path).toAbsolutePath().toString());  // before JCuda's library needs libcuda.so.1
+        emulated = true;
     }
 
     private static synchronized void enableExceptions() {

@@ -84,13 +84,13 @@ class RandomGpuTest {
         try (Twins tw = new Twins(3)) {
             int n = 1000, k = 150;
             int[] positions = new int[k];
-            for (int i = 0; i < k; i++) positions[i] = i * 6 + 1;  // distinct, as masked positions are
+            // distinct, as masked positions are; every fifth slot dead (-1), as Masking marks dead and duplicate slots
+            for (int i = 0; i < k; i++) positions[i] = i % 5 == 4 ? -1 : i * 6 + 1;
             Twin input = tw.ints(0, 50, n), pos = tw.ints(positions, k), sampled = tw.ints(0, 50, k);
             Twin disc = tw.zeros(I32, n), labels = tw.zeros(F32, n);
             tw.both(b -> b.replaceTokens(disc.on(b), labels.on(b), input.on(b), pos.on(b), sampled.on(b)));
             tw.expectSameInts("sampling_forward_replace", disc);
             tw.expectClose("sampling_forward_labels", labels, 0, 0);
-            assertEquals(0, tw.gpu.memoryStats().arenaBytesInUse() % 1);
         }
     }
 }

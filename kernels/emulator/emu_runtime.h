@@ -1,0 +1,43 @@
+// emu_runtime.h: the contract between the emulated driver (driver.cpp) and the emulated device
+// (runtime.cpp plus every kernel family compiled for the host by build.sh).
+//
+// The emulator runs our CUDA C kernels on the CPU so the CUDA backend and its gpu tests can run
+// where there is no GPU. Each CUDA thread of a block is a fiber; blocks run one after another.
+// It checks the CUDA C (indexing, barriers, warp collectives, the tensor-core fragment layouts),
+// not the PTX or the hardware: a kernel is verified only on a real GPU (kernels/verified.json).
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+namespace emu {
+
+struct Dim3 {
+    unsigned x, y, z;
+};
+
+// Calls the kernel with its arguments unpacked from params (one pointer per parameter, as
+// cuLaunchKernel's kernelParams) on the calling emulated thread.
+using Trampoline = void (*)(void* const* params);
+
+struct KernelInfo {
+    const char* name;
+    Trampoline call;
+    int paramCount;
+    const size_t* paramSizes;  // bytes of each parameter, to copy the values a graph captures
+};
+
+// The kernel compiled into this library under that entry name, or nullptr.
+const KernelInfo* find_kernel(const char* name);
+
+// Runs the whole grid to completion before returning. dynamicSmem bytes of dynamic shared
+// memory. Returns nullptr, or a message (valid until the next launch on this thread) naming the
+// kernel and what went wrong: a bad configuration, a barrier some threads never reach (deadlock),
+// a warp collective with lanes missing, an unknown inline-PTX instruction.
+const char* launch(const KernelInfo* kernel, Dim3 grid, Dim3 block, unsigned dynamicSmem, void* const* params);
+
+// Limits the emulated device reports (and launch enforces).
+constexpr unsigned MAX_THREADS_PER_BLOCK = 1024;
+constexpr unsigned MAX_SHARED_PER_BLOCK = 227 * 1024;  // opt-in maximum, as on sm_90
+constexpr unsigned DEFAULT_SHARED_PER_BLOCK = 48 * 1024;
+
+}  // namespace emu
