@@ -24,7 +24,7 @@ mkdir -p "$out/src" "$out/obj"
 python3 "$here/translate.py" "$kernels/src/main/cuda" "$kernels/src/main/resources/ptx" "$out/src"
 bash "$here/gen-stubs.sh" "$here/jcuda-driver-symbols.txt" "$here/driver.cpp" > "$out/src/driver_stubs.cpp"
 
-flags=(-std=c++17 -O2 -fPIC -fno-strict-aliasing -Wall -Wno-unknown-pragmas -Wno-unused-variable -Wno-unused-function -Wno-sign-compare
+flags=(-std=c++17 -O3 -fPIC -fno-strict-aliasing -Wall -Wno-unknown-pragmas -Wno-unused-variable -Wno-unused-function -Wno-sign-compare
        -I"$here" -I"$out/src")
 sources=("$here/runtime.cpp" "$here/driver.cpp" "$out/src/driver_stubs.cpp" "$out"/src/*.cpp)
 # Compile in parallel; an object is rebuilt only when its source or a header is newer.

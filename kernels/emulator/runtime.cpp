@@ -13,7 +13,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -59,6 +61,22 @@ constexpr int MAX_IN_WORDS = 16, MAX_OUT_WORDS = 4;
 
 enum class State { Runnable, AtBarrier, AtCollective, Done, Faulted };
 
+// One asm statement, parsed once: its instruction and, per top-level operand ("%3", "{%0, %1}",
+// "[%4]", "16"), the asm operands it names or its constant.
+enum class Op { CvtBf16x2, CpAsync16, CpAsync4, CommitGroup, WaitGroup, WaitAll, Ldmatrix, LdmatrixTrans, Mma };
+
+struct Token {
+    int refs[4];
+    int count = 0;  // 0: a constant
+    uint64_t constant = 0;
+};
+
+struct Instruction {
+    Op op;
+    std::vector<Token> tokens;  // the operands after the mnemonic
+};
+
+
 struct AsyncCopy {
     unsigned char* dst;
     const unsigned char* src;
@@ -78,6 +96,7 @@ struct Fiber {
 
 struct Warp {
     unsigned present = 0;  // lanes that exist in this block
+    unsigned exited = 0;   // lanes that have returned from the kernel
     unsigned arrived = 0, mask = 0;
     Collective kind{};
     uint32_t arg = 0;
@@ -101,7 +120,9 @@ struct Worker {
     int live = 0, atBarrier = 0;
     const Launch* launch = nullptr;
     std::string error;
-    std::unordered_map<const char*, std::vector<std::string>> ptxCache;
+    std::unordered_map<const char*, Instruction> ptxCache;  // node-based: addresses stay put
+    const char* recentText[64] = {};
+    const Instruction* recent[64] = {};
 
     ~Worker() {
         if (stacks) munmap(stacks, stackCount * (STACK_BYTES + GUARD_BYTES));
@@ -187,7 +208,8 @@ void fiberMain() {
     f->state = State::Done;
     w.live--;
     Warp& warp = w.warps[f->warp];
-    if (warp.mask & (1u << f->lane)) {
+    warp.exited |= 1u << f->lane;
+    if (warp.arrived != 0 && (warp.mask & (1u << f->lane))) {
         if (w.error.empty())
             w.error = where() + " exited while lanes of its warp wait for it at a warp collective";
     }
@@ -216,8 +238,9 @@ void runBlock(Worker& w, const Launch& L, Dim3 index) {
     w.sharedTop = (L.dynamicSmem + 127) & ~(size_t)127;
     w.dynamicBytes = L.dynamicSmem;
     w.staticBytes = 0;
-    // Shared memory starts as NaN bytes: a kernel that reads what no thread wrote sees NaN.
-    memset(w.shared.data(), 0xff, w.shared.size());
+    // Shared memory starts as NaN bytes: a kernel that reads what no thread wrote sees NaN (static
+    // variables are filled as they are placed, in shared_site).
+    memset(w.shared.data(), 0xff, L.dynamicSmem);
     w.warps.assign((n + 31) / 32, Warp{});
     for (unsigned i = 0; i < n; i++) {
         Fiber& f = w.fibers[i];
@@ -371,16 +394,22 @@ void complete(Worker& w, Warp& warp) {
                 memcpy(&C[g][2 * t], &in[6], 8);
                 memcpy(&C[g + 8][2 * t], &in[8], 8);
             }
+            // bf16 products are exact in f32 (and in double); each sum is formed in double and rounded once.
+            double Ad[16][16], Bt[8][16], D[16][8];
+            for (int m = 0; m < 16; m++)
+                for (int k = 0; k < 16; k++) Ad[m][k] = A[m][k];
+            for (int k = 0; k < 16; k++)
+                for (int n = 0; n < 8; n++) Bt[n][k] = B[k][n];
+            for (int m = 0; m < 16; m++)
+                for (int n = 0; n < 8; n++) {
+                    double s = 0;
+                    for (int k = 0; k < 16; k++) s += Ad[m][k] * Bt[n][k];
+                    D[m][n] = s + C[m][n];
+                }
             for (int l = 0; l < 32; l++) {
                 const int g = l >> 2, t = l & 3;
-                const int rows[4] = {g, g, g + 8, g + 8}, cols[4] = {2 * t, 2 * t + 1, 2 * t, 2 * t + 1};
-                for (int r = 0; r < 4; r++) {
-                    // bf16 products are exact in f32; the sum is formed wider and rounded once.
-                    double s = C[rows[r]][cols[r]];
-                    for (int k = 0; k < 16; k++) s += (double)(A[rows[r]][k] * B[k][cols[r]]);
-                    float d = (float)s;
-                    memcpy(&warp.out[l][r], &d, 4);
-                }
+                const float d[4] = {(float)D[g][2 * t], (float)D[g][2 * t + 1], (float)D[g + 8][2 * t], (float)D[g + 8][2 * t + 1]};
+                memcpy(warp.out[l], d, 16);
             }
             break;
         }
@@ -406,18 +435,13 @@ void warp_collective(Collective kind, unsigned mask, const uint32_t* in, int inW
         fail("lanes of warp %d meet different collectives (kind %d mask 0x%08x vs kind %d mask 0x%08x)", f->warp,
              (int)warp.kind, warp.mask, (int)kind, mask);
     }
-    for (unsigned l = 0; l < 32; l++) {
-        if ((mask & (1u << l)) && w.fibers[f->warp * 32 + l].state == State::Done)
-            fail("warp collective waits for lane %u, which has exited", l);
-    }
+    if (mask & warp.exited) fail("warp collective waits for lanes 0x%08x, which have exited", mask & warp.exited);
     memcpy(warp.in[f->lane], in, inWords * 4);
     warp.arrived |= me;
     if (warp.arrived == mask) {
         complete(w, warp);
-        for (unsigned l = 0; l < 32; l++) {
-            Fiber& o = w.fibers[f->warp * 32 + l];
-            if ((mask & (1u << l)) && o.state == State::AtCollective) o.state = State::Runnable;
-        }
+        Fiber* lanes = &w.fibers[f->warp * 32];
+        for (unsigned m = mask & ~me; m != 0; m &= m - 1) lanes[__builtin_ctz(m)].state = State::Runnable;
         warp.arrived = 0;
         warp.mask = 0;
     } else {
@@ -435,6 +459,7 @@ void* shared_site(SharedSite& site, size_t bytes, size_t align) {
         if (w.staticBytes + (at - w.sharedTop) + bytes > STATIC_SHARED_LIMIT)
             fail("static shared memory beyond %zu bytes", STATIC_SHARED_LIMIT);
         if (at + bytes > w.shared.size()) fail("static plus dynamic shared memory beyond %zu bytes", w.shared.size());
+        memset(w.shared.data() + at, 0xff, bytes);
         w.staticBytes += (at - w.sharedTop) + bytes;
         w.sharedTop = at + bytes;
         site.block = w.blockSerial;
@@ -456,53 +481,79 @@ uint32_t shared_offset(const void* p) {
 
 namespace {
 
-// Splits "mnemonic a, {b, c}, [d];" into the mnemonic and its top-level operands.
-std::vector<std::string> parsePtx(const char* text) {
-    std::vector<std::string> parts;
+Instruction parsePtx(const char* text) {
     std::string s(text);
     while (!s.empty() && (s.back() == '\n' || s.back() == ';' || s.back() == ' ')) s.pop_back();
-    size_t sp = s.find_first_of(" \t");
-    parts.push_back(s.substr(0, sp));
-    if (sp == std::string::npos) return parts;
-    std::string cur;
-    int depth = 0;
-    for (size_t i = sp + 1; i < s.size(); i++) {
-        char c = s[i];
-        if (c == '{' || c == '[') depth++;
-        if (c == '}' || c == ']') depth--;
-        if (c == ',' && depth == 0) {
-            parts.push_back(cur);
-            cur.clear();
-        } else if (c != ' ' && c != '\t' && c != '\n') {
-            cur += c;
+    const size_t sp = s.find_first_of(" \t");
+    const std::string mnemonic = s.substr(0, sp);
+    static const std::pair<const char*, Op> known[] = {
+        {"cvt.rn.bf16x2.f32", Op::CvtBf16x2},
+        {"cp.async.cg.shared.global", Op::CpAsync16},
+        {"cp.async.ca.shared.global", Op::CpAsync4},
+        {"cp.async.commit_group", Op::CommitGroup},
+        {"cp.async.wait_group", Op::WaitGroup},
+        {"cp.async.wait_all", Op::WaitAll},
+        {"ldmatrix.sync.aligned.m8n8.x4.shared.b16", Op::Ldmatrix},
+        {"ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16", Op::LdmatrixTrans},
+        {"mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32", Op::Mma},
+    };
+    Instruction in{};
+    bool found = false;
+    for (auto& k : known) {
+        if (mnemonic == k.first) {
+            in.op = k.second;
+            found = true;
         }
     }
-    parts.push_back(cur);
-    return parts;
-}
-
-// "%3" -> operand 3; "{%0,%1}" -> operands 0 and 1; "[%4]" -> operand 4; "16" -> constant.
-std::vector<const Operand*> refs(const std::string& token, const Operand* ops, size_t count) {
-    std::vector<const Operand*> r;
-    for (size_t i = 0; i < token.size(); i++) {
-        if (token[i] != '%') continue;
-        size_t j = i + 1;
-        int n = 0;
-        while (j < token.size() && isdigit((unsigned char)token[j])) n = n * 10 + (token[j++] - '0');
-        if ((size_t)n >= count) fail("inline PTX names operand %%%d of %zu", n, count);
-        r.push_back(&ops[n]);
+    if (!found) fail("inline PTX the emulator does not know: %s", text);
+    if (sp == std::string::npos) return in;
+    Token t;
+    int depth = 0;
+    std::string digits;
+    auto flush = [&] {
+        if (t.count == 0) t.constant = strtoull(digits.c_str(), nullptr, 0);
+        in.tokens.push_back(t);
+        t = Token{};
+        digits.clear();
+    };
+    for (size_t i = sp + 1; i < s.size(); i++) {
+        const char c = s[i];
+        if (c == '{' || c == '[') depth++;
+        else if (c == '}' || c == ']') depth--;
+        else if (c == ',' && depth == 0) flush();
+        else if (c == '%') {
+            int n = 0;
+            while (i + 1 < s.size() && isdigit((unsigned char)s[i + 1])) n = n * 10 + (s[++i] - '0');
+            if (t.count == 4) fail("inline PTX operand with more than 4 registers: %s", text);
+            t.refs[t.count++] = n;
+        } else if (c != ' ' && c != '\t' && c != '\n') {
+            digits += c;
+        }
     }
-    return r;
+    flush();
+    return in;
 }
 
-uint64_t scalar(const std::string& token, const Operand* ops, size_t count) {
-    if (token.find('%') == std::string::npos) return strtoull(token.c_str(), nullptr, 0);
-    return refs(token, ops, count).at(0)->value;
-}
-
-void store(const Operand* o, uint64_t bits) {
-    memcpy(o->ptr, &bits, o->bytes);
-}
+struct Operands {
+    const Operand* ops;
+    size_t count;
+    const Operand& at(int n) const {
+        if (n < 0 || (size_t)n >= count) fail("inline PTX names operand %%%d of %zu", n, count);
+        return ops[n];
+    }
+    uint64_t value(const Token& t) const { return t.count == 0 ? t.constant : at(t.refs[0]).value; }
+    void store(const Token& t, int i, uint64_t bits) const {
+        if (i >= t.count) fail("inline PTX writes register %d of an operand with %d", i, t.count);
+        const Operand& o = at(t.refs[i]);
+        if (!o.ptr) fail("inline PTX writes an input operand");
+        if (o.bytes == 4) {
+            const uint32_t v = (uint32_t)bits;
+            memcpy(o.ptr, &v, 4);
+        } else {
+            memcpy(o.ptr, &bits, o.bytes);
+        }
+    }
+};
 
 uint16_t floatToBf16(float x) {
     uint32_t u;
@@ -528,61 +579,86 @@ void landCopies(Fiber& f, int keepGroups) {
     f.copies.resize(kept);
 }
 
+void commit(Fiber& f) {
+    for (AsyncCopy& c : f.copies)
+        if (c.group < 0) c.group = f.committedGroups;
+    f.committedGroups++;
+}
+
 }  // namespace
 
 void inline_ptx(const char* text, std::initializer_list<Operand> operands) {
     Worker& w = worker();
     Fiber& f = *w.current;
-    auto cached = w.ptxCache.find(text);
-    if (cached == w.ptxCache.end()) cached = w.ptxCache.emplace(text, parsePtx(text)).first;
-    const std::vector<std::string>& p = cached->second;
-    const std::string& op = p[0];
-    const Operand* ops = operands.begin();
-    const size_t n = operands.size();
+    // A direct-mapped cache in front of the map: asm texts are string literals, one address each.
+    const size_t slot = ((uintptr_t)text >> 3) & 63;
+    if (w.recentText[slot] != text) {
+        auto cached = w.ptxCache.find(text);
+        if (cached == w.ptxCache.end()) cached = w.ptxCache.emplace(text, parsePtx(text)).first;
+        w.recentText[slot] = text;
+        w.recent[slot] = &cached->second;
+    }
+    const Instruction& in = *w.recent[slot];
+    const std::vector<Token>& t = in.tokens;
+    const Operands ops{operands.begin(), operands.size()};
+    auto need = [&](size_t n) {
+        if (t.size() < n) fail("inline PTX with %zu operands where %zu are needed: %s", t.size(), n, text);
+    };
 
-    if (op == "cvt.rn.bf16x2.f32") {  // d = {cvt(a) high, cvt(b) low}
-        float a = from_bits<float>(scalar(p[2], ops, n)), b = from_bits<float>(scalar(p[3], ops, n));
-        store(refs(p[1], ops, n).at(0), (uint32_t)floatToBf16(b) | ((uint32_t)floatToBf16(a) << 16));
-    } else if (op == "cp.async.cg.shared.global" || op == "cp.async.ca.shared.global") {
-        const uint32_t dst = (uint32_t)scalar(p[1].substr(1, p[1].size() - 2), ops, n);
-        const unsigned char* src = (const unsigned char*)(uintptr_t)scalar(p[2].substr(1, p[2].size() - 2), ops, n);
-        const int bytes = (int)scalar(p[3], ops, n), srcBytes = p.size() > 4 ? (int)scalar(p[4], ops, n) : bytes;
-        if (op == "cp.async.cg.shared.global" && bytes != 16) fail("cp.async.cg copies 16 bytes, not %d", bytes);
-        if (srcBytes < 0 || srcBytes > bytes) fail("cp.async src-size %d outside [0, %d]", srcBytes, bytes);
-        if (dst % bytes != 0 || (srcBytes > 0 && (uintptr_t)src % bytes != 0))
-            fail("cp.async of %d bytes from a misaligned address (shared 0x%x, global %p)", bytes, dst, (const void*)src);
-        if ((size_t)dst + bytes > w.shared.size()) fail("cp.async to shared 0x%x outside the block's shared memory", dst);
-        f.copies.push_back({w.shared.data() + dst, src, bytes, srcBytes, -1});
-    } else if (op == "cp.async.commit_group") {
-        for (AsyncCopy& c : f.copies)
-            if (c.group < 0) c.group = f.committedGroups;
-        f.committedGroups++;
-    } else if (op == "cp.async.wait_group") {
-        landCopies(f, (int)scalar(p[1], ops, n));
-    } else if (op == "cp.async.wait_all") {
-        for (AsyncCopy& c : f.copies)
-            if (c.group < 0) c.group = f.committedGroups;
-        f.committedGroups++;
-        landCopies(f, 0);
-    } else if (op == "ldmatrix.sync.aligned.m8n8.x4.shared.b16" || op == "ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16") {
-        std::vector<const Operand*> d = refs(p[1], ops, n);
-        uint32_t address = (uint32_t)scalar(p[2].substr(1, p[2].size() - 2), ops, n), r[4];
-        if (address % 16 != 0) fail("ldmatrix row address 0x%x is not 16-byte aligned", address);
-        warp_collective(op.find(".trans") != std::string::npos ? Collective::LdmatrixTrans : Collective::Ldmatrix,
-                        0xffffffffu, &address, 1, r, 4, 0);
-        for (int i = 0; i < 4; i++) store(d.at(i), r[i]);
-    } else if (op == "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32") {
-        std::vector<const Operand*> d = refs(p[1], ops, n), a = refs(p[2], ops, n), b = refs(p[3], ops, n),
-                                    c = refs(p[4], ops, n);
-        uint32_t in[10], r[4];
-        for (int i = 0; i < 4; i++) in[i] = (uint32_t)a.at(i)->value;
-        in[4] = (uint32_t)b.at(0)->value;
-        in[5] = (uint32_t)b.at(1)->value;
-        for (int i = 0; i < 4; i++) in[6 + i] = (uint32_t)c.at(i)->value;
-        warp_collective(Collective::Mma, 0xffffffffu, in, 10, r, 4, 0);
-        for (int i = 0; i < 4; i++) store(d.at(i), r[i]);
-    } else {
-        fail("inline PTX the emulator does not know: %s", text);
+    switch (in.op) {
+        case Op::CvtBf16x2: {  // d = {cvt(a) high, cvt(b) low}
+            need(3);
+            const float a = from_bits<float>(ops.value(t[1])), b = from_bits<float>(ops.value(t[2]));
+            ops.store(t[0], 0, (uint32_t)floatToBf16(b) | ((uint32_t)floatToBf16(a) << 16));
+            break;
+        }
+        case Op::CpAsync16:
+        case Op::CpAsync4: {
+            need(3);
+            const uint32_t dst = (uint32_t)ops.value(t[0]);
+            const unsigned char* src = (const unsigned char*)(uintptr_t)ops.value(t[1]);
+            const int bytes = (int)ops.value(t[2]), srcBytes = t.size() > 3 ? (int)ops.value(t[3]) : bytes;
+            if (in.op == Op::CpAsync16 && bytes != 16) fail("cp.async.cg copies 16 bytes, not %d", bytes);
+            if (bytes != 4 && bytes != 8 && bytes != 16) fail("cp.async of %d bytes", bytes);
+            if (srcBytes < 0 || srcBytes > bytes) fail("cp.async src-size %d outside [0, %d]", srcBytes, bytes);
+            if (dst % bytes != 0 || (srcBytes > 0 && (uintptr_t)src % bytes != 0))
+                fail("cp.async of %d bytes from a misaligned address (shared 0x%x, global %p)", bytes, dst, (const void*)src);
+            if ((size_t)dst + bytes > w.shared.size()) fail("cp.async to shared 0x%x outside the block's shared memory", dst);
+            f.copies.push_back({w.shared.data() + dst, src, bytes, srcBytes, -1});
+            break;
+        }
+        case Op::CommitGroup:
+            commit(f);
+            break;
+        case Op::WaitGroup:
+            need(1);
+            landCopies(f, (int)ops.value(t[0]));
+            break;
+        case Op::WaitAll:
+            commit(f);
+            landCopies(f, 0);
+            break;
+        case Op::Ldmatrix:
+        case Op::LdmatrixTrans: {
+            need(2);
+            uint32_t address = (uint32_t)ops.value(t[1]), r[4];
+            if (address % 16 != 0) fail("ldmatrix row address 0x%x is not 16-byte aligned", address);
+            warp_collective(in.op == Op::LdmatrixTrans ? Collective::LdmatrixTrans : Collective::Ldmatrix, 0xffffffffu,
+                            &address, 1, r, 4, 0);
+            for (int i = 0; i < 4; i++) ops.store(t[0], i, r[i]);
+            break;
+        }
+        case Op::Mma: {
+            need(4);
+            if (t[0].count != 4 || t[1].count != 4 || t[2].count != 2 || t[3].count != 4) fail("mma.m16n8k16 operand shapes: %s", text);
+            uint32_t regs[10], r[4];
+            for (int i = 0; i < 4; i++) regs[i] = (uint32_t)ops.at(t[1].refs[i]).value;
+            for (int i = 0; i < 2; i++) regs[4 + i] = (uint32_t)ops.at(t[2].refs[i]).value;
+            for (int i = 0; i < 4; i++) regs[6 + i] = (uint32_t)ops.at(t[3].refs[i]).value;
+            warp_collective(Collective::Mma, 0xffffffffu, regs, 10, r, 4, 0);
+            for (int i = 0; i < 4; i++) ops.store(t[0], i, r[i]);
+            break;
+        }
     }
 }
 
@@ -597,7 +673,39 @@ const KernelInfo* find_kernel(const char* name) {
     return it == registry().end() ? nullptr : &it->second;
 }
 
+namespace {
+
+// ELECTRA_CUDA_EMU_PROFILE=1: host time and launches per kernel, printed to stderr at exit.
+struct Profile {
+    std::mutex mutex;
+    std::unordered_map<std::string, std::pair<double, long>> byKernel;
+    const bool on = getenv("ELECTRA_CUDA_EMU_PROFILE") != nullptr;
+
+    ~Profile() {
+        if (!on) return;
+        std::vector<std::pair<std::string, std::pair<double, long>>> rows(byKernel.begin(), byKernel.end());
+        std::sort(rows.begin(), rows.end(), [](auto& a, auto& b) { return a.second.first > b.second.first; });
+        for (auto& r : rows) fprintf(stderr, "cuda-emu profile %10.3f s %8ld launches  %s\n", r.second.first, r.second.second, r.first.c_str());
+    }
+};
+Profile profile;
+
+}  // namespace
+
 const char* launch(const KernelInfo* kernel, Dim3 grid, Dim3 block, unsigned dynamicSmem, void* const* params) {
+    const auto started = std::chrono::steady_clock::now();
+    struct Record {
+        const char* name;
+        std::chrono::steady_clock::time_point started;
+        ~Record() {
+            if (!profile.on) return;
+            double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            std::lock_guard<std::mutex> lock(profile.mutex);
+            auto& row = profile.byKernel[name];
+            row.first += s;
+            row.second++;
+        }
+    } record{kernel->name, started};
     static std::mutex launchMutex;
     static std::vector<Worker*> workers;
     static thread_local std::string message;

@@ -22,7 +22,7 @@ modules=java.base,java.logging,java.management,java.sql,java.xml,jdk.management,
 
 cd "$root"
 echo "building jars..."
-mvn -q -B $mvn_flags -DskipTests package $dep:copy-dependencies -pl kernels,bench -am \
+mvn -q -B $mvn_flags -DskipTests -Delectra.emulated.skip=true package $dep:copy-dependencies -pl kernels,bench -am \
     -DincludeScope=runtime -DoutputDirectory=target/bundle-deps -DexcludeGroupIds=io.electra -DexcludeArtifactIds=fastutil
 rm -rf "$out"
 mkdir -p "$out/lib" "$out/results"
