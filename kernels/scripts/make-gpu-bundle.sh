@@ -63,11 +63,15 @@ with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as out:
         out.writestr(c, lib.read(c))
 print(f"fastutil: {len(keep)} of {sum(n.endswith('.class') for n in names)} classes kept")
 PY
-# The few shared files those tests read (../shared does not travel): the tiny HF fixture and the vocab.
+# The few shared files those tests read (../shared does not travel): the tiny HF fixture, the vocab, an SST-2 slice.
 shared=${ELECTRA_SHARED:-$root/../shared}
 mkdir -p "$out/shared/fixtures/hf-electra" "$out/shared/data/vocab"
 cp -r "$shared/fixtures/hf-electra/tiny" "$out/shared/fixtures/hf-electra/"
 cp "$shared/data/vocab/bert-base-uncased-vocab.txt" "$out/shared/data/vocab/"
+# FinetuneGpuTest: SST-2's dev set and the head of its train set (it trains on 160 rows)
+mkdir -p "$out/shared/data/glue/SST-2"
+cp "$shared/data/glue/SST-2/dev.tsv" "$out/shared/data/glue/SST-2/"
+head -n 400 "$shared/data/glue/SST-2/train.tsv" > "$out/shared/data/glue/SST-2/train.tsv"
 # The natives jars also carry NVRTC, nvPTXCompiler, runtime-API and legacy-cuBLAS bindings (25 MB
 # unpacked); the backend loads only the driver-API library and CublasGemm only JCublas2, so the
 # bundle keeps just those two.

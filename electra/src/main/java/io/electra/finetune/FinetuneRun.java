@@ -66,6 +66,7 @@ public final class FinetuneRun {
             List<EpochRecord> epochs = new ArrayList<>();
             int bestEpoch = 0;
             List<float[][]> bestLogits = null;
+            String curvesProblem = null;
             try (AdamW optimizer = FinetuneOptimizer.create(backend, model, recipe)) {
                 for (int epoch = 1; epoch <= recipe.epochs(); epoch++) {
                     long t0 = System.nanoTime();
@@ -86,13 +87,27 @@ public final class FinetuneRun {
                     }
                     double elapsed = (System.nanoTime() - start) / 1e9;
                     RunReport.write(dir, config, seed, epochs, bestEpoch, elapsed, epoch == recipe.epochs());
-                    FinetuneCurves.draw(epochs, task.dirName() + " fine-tuning, seed " + seed,
-                            task.selectionMetric().key(), dir);
+                    curvesProblem = drawCurves(epochs, task, seed, dir, curvesProblem);
                 }
             }
             EpochRecord best = epochs.get(bestEpoch - 1);
             return new RunResult(seed, bestEpoch, best.score(), best.dev(), List.copyOf(epochs), dir.resolve(BEST),
                     bestLogits, (System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    /**
+     * curves.png is a convenience: where it cannot be drawn (no AWT in a jlink runtime, no XChart on
+     * the class path, a full disk) the run goes on, says so once, and metrics.json holds every value.
+     */
+    private String drawCurves(List<EpochRecord> epochs, GlueTask task, long seed, Path dir, String earlierProblem) {
+        if (earlierProblem != null) return earlierProblem;
+        try {
+            FinetuneCurves.draw(epochs, task.dirName() + " fine-tuning, seed " + seed, task.selectionMetric().key(), dir);
+            return null;
+        } catch (IOException | RuntimeException | LinkageError e) {
+            log.println("curves.png not drawn, fine-tuning goes on (" + e + "); metrics.json holds every value");
+            return e.toString();
         }
     }
 
