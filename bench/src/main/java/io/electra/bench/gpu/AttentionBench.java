@@ -22,28 +22,31 @@ import java.util.Map;
  * <p>Usage:
  * <pre>
  *   AttentionBench --list-shapes SHAPES.json            (no GPU: the cases, for attention_torch.py)
- *   AttentionBench OUT.json [--torch TORCH.json] [--reps N]
+ *   AttentionBench OUT.json [--torch TORCH.json] [--reps N] [--smoke]
  * </pre>
+ * {@code --smoke} (with {@code --list-shapes} too): the same lengths at batch 1 and 2 heads, two
+ * repetitions; it checks the harness (also on the CUDA emulator) and measures nothing worth reporting.
  */
 public final class AttentionBench {
     record Case(String name, int b, int h, int t, int d, float p) {
     }
 
-    static List<Case> cases() {
+    static List<Case> cases(boolean smoke) {
         List<Case> cases = new ArrayList<>();
         for (float p : new float[] {0f, 0.1f}) {
-            cases.add(new Case("small T128 p" + p, 128, 4, 128, 64, p));   // ELECTRA-Small: 256 / 4 heads
-            cases.add(new Case("base T128 p" + p, 128, 12, 128, 64, p));
-            cases.add(new Case("base T512 p" + p, 32, 12, 512, 64, p));    // ELECTRA-Base pre-training
+            cases.add(new Case("small T128 p" + p, smoke ? 1 : 128, smoke ? 2 : 4, 128, 64, p));   // ELECTRA-Small: 256 / 4 heads
+            cases.add(new Case("base T128 p" + p, smoke ? 1 : 128, smoke ? 2 : 12, 128, 64, p));
+            cases.add(new Case("base T512 p" + p, smoke ? 1 : 32, smoke ? 2 : 12, 512, 64, p));    // ELECTRA-Base pre-training
         }
         return cases;
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length == 2 && args[0].equals("--list-shapes")) {
+        boolean smoke = java.util.Arrays.asList(args).contains("--smoke");
+        if (args.length >= 2 && args[0].equals("--list-shapes")) {
             ObjectNode root = GpuBenchRun.JSON.createObjectNode();
             ArrayNode list = root.putArray("cases");
-            for (Case c : cases()) {
+            for (Case c : cases(smoke)) {
                 list.addObject().put("name", c.name()).put("b", c.b()).put("h", c.h()).put("t", c.t()).put("d", c.d()).put("p", c.p());
             }
             GpuBenchRun.write(Path.of(args[1]), root);
@@ -59,6 +62,7 @@ public final class AttentionBench {
             switch (args[i]) {
                 case "--torch" -> torch = Path.of(args[++i]);
                 case "--reps" -> reps = Integer.parseInt(args[++i]);
+                case "--smoke" -> reps = Math.min(reps, 2);
                 default -> throw new IllegalArgumentException("AttentionBench: unknown argument '" + args[i] + "'");
             }
         }
@@ -67,7 +71,7 @@ public final class AttentionBench {
             ObjectNode root = GpuBenchRun.stamp(gpu, AttentionBench.class, args, "forward + backward, median of " + reps
                     + " CUDA-event timings after 3 warm-ups; SDPA timed by bench/scripts/attention_torch.py");
             ArrayNode results = root.putArray("cases");
-            for (Case c : cases()) {
+            for (Case c : cases(smoke)) {
                 run(gpu, c, reps, torchMs.get(c.name()), results.addObject());
                 gpu.resetArena();
             }

@@ -7,6 +7,8 @@ package io.electra.bench.gpu;
 record BenchShape(String name, int batch, int seq, int channels, int heads, int ffn, int vocab) {
     static final BenchShape SMALL = new BenchShape("electra-small", 128, 128, 256, 4, 1024, 30522);
     static final BenchShape BASE = new BenchShape("electra-base", 32, 512, 768, 12, 3072, 30522);
+    /** The harness check (--smoke): every kernel once at a size the CUDA emulator runs in seconds. */
+    static final BenchShape SMOKE = new BenchShape("smoke", 2, 32, 64, 2, 128, 1002);
 
     int rows() {
         return batch * seq;

@@ -25,13 +25,15 @@ import java.util.Map;
  * <p>Usage:
  * <pre>
  *   GemmBench --list-shapes SHAPES.json                     (no GPU: the cases, for gemm_torch.py)
- *   GemmBench OUT.json [--torch TORCH.json] [--sweep] [--reps N]
+ *   GemmBench OUT.json [--torch TORCH.json] [--sweep] [--reps N] [--smoke]
  * </pre>
  * {@code --sweep} also times every tile at every shape: the measurements the tile table
  * (GemmTcTile.choose) should be corrected with. Where JCublas loads (libcublas.so.12 on the
  * library path; see {@link CublasGemm}) cuBLAS is timed in the same JVM on the same tensors as a
  * second column; otherwise the JSON and the first line say why not. Exits with status 2 where no
- * CUDA device answers.
+ * CUDA device answers. {@code --smoke} (with {@code --list-shapes} too) runs the same cases at 64
+ * rows and a 1002-token vocabulary (still 2 mod 8), two repetitions: it checks the harness, on the
+ * CUDA emulator as well, and measures nothing worth reporting.
  */
 public final class GemmBench {
     record Case(String name, String layout, int m, int n, int k, boolean f32Out) {
@@ -40,9 +42,9 @@ public final class GemmBench {
         }
     }
 
-    static List<Case> cases() {
+    static List<Case> cases(boolean smoke) {
         List<Case> cases = new ArrayList<>();
-        int rows = 16384, vocab = 30522;
+        int rows = smoke ? 64 : 16384, vocab = smoke ? 1002 : 30522;
         for (int[] model : new int[][] {{256, 1024}, {768, 3072}}) {
             int c = model[0], ffn = model[1];
             String tag = c == 256 ? "small" : "base";
@@ -59,8 +61,9 @@ public final class GemmBench {
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length == 2 && args[0].equals("--list-shapes")) {
-            listShapes(Path.of(args[1]));
+        boolean smoke = Arrays.asList(args).contains("--smoke");
+        if (args.length >= 2 && args[0].equals("--list-shapes")) {
+            listShapes(Path.of(args[1]), smoke);
             return;
         }
         if (args.length < 1) {
@@ -75,6 +78,7 @@ public final class GemmBench {
                 case "--torch" -> torch = Path.of(args[++i]);
                 case "--sweep" -> sweep = true;
                 case "--reps" -> reps = Integer.parseInt(args[++i]);
+                case "--smoke" -> reps = Math.min(reps, 2);
                 default -> throw new IllegalArgumentException("GemmBench: unknown argument '" + args[i] + "'");
             }
         }
@@ -88,7 +92,7 @@ public final class GemmBench {
             System.out.println("cuBLAS column: " + cublasInfo);
             try {
                 ArrayNode results = root.putArray("cases");
-                for (Case c : cases()) {
+                for (Case c : cases(smoke)) {
                     run(gpu, cublas.gemm().orElse(null), c, reps, sweep, torchMs.get(c.name()), results.addObject());
                     gpu.resetArena();
                 }
@@ -159,10 +163,10 @@ public final class GemmBench {
         return ms[reps / 2];
     }
 
-    private static void listShapes(Path file) throws IOException {
+    private static void listShapes(Path file, boolean smoke) throws IOException {
         ObjectNode root = GpuBenchRun.JSON.createObjectNode();
         ArrayNode list = root.putArray("cases");
-        for (Case c : cases()) {
+        for (Case c : cases(smoke)) {
             ObjectNode o = list.addObject();
             o.put("name", c.name());
             o.put("layout", c.layout());

@@ -26,31 +26,36 @@ import java.util.Arrays;
  * reported time is the median of the repetitions. Bytes are the kernel's compulsory traffic:
  * every input read once, every output written once.
  *
- * <p>Usage: {@code KernelBandwidthBench OUT.json [repetitions]}; exits with status 2 and a
+ * <p>Usage: {@code KernelBandwidthBench OUT.json [repetitions] [--smoke]} ({@code --smoke}: one tiny
+ * shape, a check of the harness); exits with status 2 and a
  * message where no CUDA device answers.
  */
 public final class KernelBandwidthBench {
     private static final long FLUSH_BYTES = 256L << 20;
     private final CudaBackend gpu;
     private final int repetitions;
+    private final boolean smoke;
     private final Tensor flush;
     private final ArrayNode results;
     private double copyGBs;
 
-    private KernelBandwidthBench(CudaBackend gpu, int repetitions, ArrayNode results) {
+    private KernelBandwidthBench(CudaBackend gpu, int repetitions, boolean smoke, ArrayNode results) {
         this.gpu = gpu;
         this.repetitions = repetitions;
-        this.flush = gpu.allocate(DType.F32, (int) (FLUSH_BYTES / 4));
+        this.smoke = smoke;
+        this.flush = gpu.allocate(DType.F32, (int) ((smoke ? FLUSH_BYTES >> 8 : FLUSH_BYTES) / 4));
         this.results = results;
     }
 
     public static void main(String[] args) throws IOException {
         if (args.length < 1) {
-            System.err.println("usage: KernelBandwidthBench OUT.json [repetitions]");
+            System.err.println("usage: KernelBandwidthBench OUT.json [repetitions] [--smoke]");
             System.exit(64);
         }
         Path out = Path.of(args[0]);
-        int reps = args.length > 1 ? Integer.parseInt(args[1]) : 20;
+        boolean smoke = java.util.Arrays.asList(args).contains("--smoke");
+        int reps = smoke ? 2 : 20;
+        for (int i = 1; i < args.length; i++) if (!args[i].equals("--smoke")) reps = Integer.parseInt(args[i]);
         CudaProbe probe = CudaBackend.tryCreate();
         if (!probe.isAvailable()) {
             System.err.println("KernelBandwidthBench: no CUDA device (" + probe.reason() + "); nothing measured");
@@ -66,10 +71,11 @@ public final class KernelBandwidthBench {
             root.put("date", Instant.now().toString());
             root.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
             root.put("method", "one launch between CUDA events after a 256 MiB L2-evicting memset; median of " + reps);
-            KernelBandwidthBench bench = new KernelBandwidthBench(gpu, reps, root.putArray("results"));
+            KernelBandwidthBench bench = new KernelBandwidthBench(gpu, reps, smoke, root.putArray("results"));
             bench.copyGBs = bench.measureCopy();
             root.put("copyBandwidthGBs", bench.copyGBs);
-            for (BenchShape shape : new BenchShape[] {BenchShape.SMALL, BenchShape.BASE}) {
+            BenchShape[] shapes = smoke ? new BenchShape[] {BenchShape.SMOKE} : new BenchShape[] {BenchShape.SMALL, BenchShape.BASE};
+            for (BenchShape shape : shapes) {
                 new KernelCases(gpu, shape, bench::measure).runAll();
                 gpu.resetArena();
             }
@@ -79,9 +85,9 @@ public final class KernelBandwidthBench {
         System.out.println("wrote " + out);
     }
 
-    /** Device-to-device copy of 1 GiB: read + write bytes over time. */
+    /** Device-to-device copy of 1 GiB (4 MiB in a smoke run): read + write bytes over time. */
     private double measureCopy() {
-        int n = 1 << 28;
+        int n = smoke ? 1 << 20 : 1 << 28;
         Tensor a = gpu.allocate(DType.F32, n), b = gpu.allocate(DType.F32, n);
         double ms = medianMillis(() -> gpu.copy(b, a));
         gpu.free(a);
