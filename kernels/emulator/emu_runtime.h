@@ -35,6 +35,16 @@ const KernelInfo* find_kernel(const char* name);
 // a warp collective with lanes missing, an unknown inline-PTX instruction.
 const char* launch(const KernelInfo* kernel, Dim3 grid, Dim3 block, unsigned dynamicSmem, void* const* params);
 
+// Shared-memory bank accounting of the warp-wide shared loads (ldmatrix): each 8x8 matrix is one
+// 128-byte request, served in one wavefront when its 8 row addresses fall in 8 distinct 16-byte
+// bank groups, and in as many wavefronts as the most-used group has distinct rows otherwise. Counted
+// over every launch since the last reset; a swizzle that works keeps wavefronts == requests.
+struct BankStats {
+    uint64_t ldmatrixRequests, ldmatrixWavefronts;
+};
+BankStats bank_stats();
+void reset_bank_stats();
+
 // Limits the emulated device reports (and launch enforces).
 constexpr unsigned MAX_THREADS_PER_BLOCK = 1024;
 constexpr unsigned MAX_SHARED_PER_BLOCK = 227 * 1024;  // opt-in maximum, as on sm_90

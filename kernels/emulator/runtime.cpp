@@ -118,6 +118,7 @@ struct Worker {
     void* schedulerSp = nullptr;
     Fiber* current = nullptr;
     int live = 0, atBarrier = 0;
+    uint64_t ldmatrixRequests = 0, ldmatrixWavefronts = 0;
     const Launch* launch = nullptr;
     std::string error;
     std::unordered_map<const char*, Instruction> ptxCache;  // node-based: addresses stay put
@@ -151,6 +152,7 @@ struct Launch {
 };
 
 thread_local Worker* tlsWorker = nullptr;
+std::atomic<uint64_t> totalLdmatrixRequests{0}, totalLdmatrixWavefronts{0};
 uint64_t blockSerials = 0;  // distinct per block run on any worker (under launchMutex)
 
 std::mutex registryMutex;
@@ -357,6 +359,18 @@ void complete(Worker& w, Warp& warp) {
             // x4: lanes 8i..8i+7 address the 8 rows (16 bytes each) of matrix i. Lane l receives
             // in register i row l/4, columns 2(l%4) and 2(l%4)+1 (transposed: those rows, column l/4).
             const bool trans = warp.kind == Collective::LdmatrixTrans;
+            for (int m = 0; m < 4; m++) {  // bank accounting: one 128-byte request per matrix
+                uint32_t rows[8];
+                int perGroup[8] = {0}, most = 0;
+                for (int r = 0; r < 8; r++) {
+                    rows[r] = warp.in[8 * m + r][0] >> 4;
+                    bool repeat = false;  // the same row twice is one read (a broadcast)
+                    for (int q = 0; q < r; q++) repeat |= rows[q] == rows[r];
+                    if (!repeat) most = std::max(most, ++perGroup[rows[r] & 7]);
+                }
+                w.ldmatrixRequests++;
+                w.ldmatrixWavefronts += most;
+            }
             for (int l = 0; l < 32; l++) {
                 const int g = l >> 2, t = l & 3;
                 for (int m = 0; m < 4; m++) {
@@ -662,6 +676,15 @@ void inline_ptx(const char* text, std::initializer_list<Operand> operands) {
     }
 }
 
+BankStats bank_stats() {
+    return {totalLdmatrixRequests.load(), totalLdmatrixWavefronts.load()};
+}
+
+void reset_bank_stats() {
+    totalLdmatrixRequests = 0;
+    totalLdmatrixWavefronts = 0;
+}
+
 Registrar::Registrar(const char* name, Trampoline call, int count, const size_t* sizes) {
     std::lock_guard<std::mutex> lock(registryMutex);
     registry()[name] = KernelInfo{name, call, count, sizes};
@@ -679,13 +702,19 @@ namespace {
 struct Profile {
     std::mutex mutex;
     std::unordered_map<std::string, std::pair<double, long>> byKernel;
+    std::unordered_map<std::string, std::pair<uint64_t, uint64_t>> banks;  // ldmatrix requests, wavefronts
     const bool on = getenv("ELECTRA_CUDA_EMU_PROFILE") != nullptr;
 
     ~Profile() {
         if (!on) return;
         std::vector<std::pair<std::string, std::pair<double, long>>> rows(byKernel.begin(), byKernel.end());
         std::sort(rows.begin(), rows.end(), [](auto& a, auto& b) { return a.second.first > b.second.first; });
-        for (auto& r : rows) fprintf(stderr, "cuda-emu profile %10.3f s %8ld launches  %s\n", r.second.first, r.second.second, r.first.c_str());
+        for (auto& r : rows) {
+            auto b = banks[r.first];
+            char extra[96] = "";
+            if (b.first) snprintf(extra, sizeof extra, "  ldmatrix %.3f wavefronts per request", (double)b.second / b.first);
+            fprintf(stderr, "cuda-emu profile %10.3f s %8ld launches  %s%s\n", r.second.first, r.second.second, r.first.c_str(), extra);
+        }
     }
 };
 Profile profile;
@@ -738,6 +767,7 @@ const char* launch(const KernelInfo* kernel, Dim3 grid, Dim3 block, unsigned dyn
         tlsWorker = w;
         w->launch = &L;
         w->error.clear();
+        w->ldmatrixRequests = w->ldmatrixWavefronts = 0;
         w->ensureStacks(threads);
         if (w->fibers.size() < threads) w->fibers.resize(threads);
         w->shared.resize(MAX_SHARED_PER_BLOCK);
@@ -752,6 +782,19 @@ const char* launch(const KernelInfo* kernel, Dim3 grid, Dim3 block, unsigned dyn
     std::vector<std::thread> pool;
     for (unsigned i = 0; i < count; i++) pool.emplace_back(work, workers[i]);
     for (std::thread& t : pool) t.join();
+    uint64_t requests = 0, wavefronts = 0;
+    for (unsigned i = 0; i < count; i++) {
+        requests += workers[i]->ldmatrixRequests;
+        wavefronts += workers[i]->ldmatrixWavefronts;
+    }
+    totalLdmatrixRequests += requests;
+    totalLdmatrixWavefronts += wavefronts;
+    if (profile.on && requests) {
+        std::lock_guard<std::mutex> lock(profile.mutex);
+        auto& b = profile.banks[kernel->name];
+        b.first += requests;
+        b.second += wavefronts;
+    }
     for (unsigned i = 0; i < count; i++) {
         if (!workers[i]->error.empty()) {
             message = std::string(kernel->name) + ": " + workers[i]->error;

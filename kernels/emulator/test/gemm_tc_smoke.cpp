@@ -1,6 +1,8 @@
 // A direct check of the device emulation, without the driver: gemm_tc (tensor cores through
 // emulated ldmatrix, mma.sync and cp.async) against a double-precision product of the same bf16
-// inputs, on edge-heavy shapes in all three layouts. build.sh --test runs it.
+// inputs, on edge-heavy shapes in all three layouts; and the shared-memory swizzle mma.cuh claims:
+// every ldmatrix of gemm_tc and of the bf16 flash-attention kernels is served in one wavefront
+// (no bank conflict). build.sh --test runs it.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,12 +50,14 @@ static int check(const char* layout, int bm, int bn, int M, int N, int K, int ev
     void* params[] = {&c, &a, &b, &M, &N, &K, &zero, &zero, &zero, &alpha, &accumulate, &outBf16, &epilogue, &bias, &aux};
     const int threads = (bm == 64 ? 4 : bn == 128 ? 8 : 4) * 32;
     const unsigned smem = 4 * (bm * 32 + bn * 32) * 2;
+    emu::reset_bank_stats();
     const char* err = emu::launch(k, {(unsigned)((N + bn - 1) / bn), (unsigned)((M + bm - 1) / bm), 1}, {(unsigned)threads, 1, 1},
                                   smem, params);
     if (err) {
         printf("FAIL %s: %s\n", name, err);
         return 1;
     }
+    const emu::BankStats banks = emu::bank_stats();
     double worst = 0;
     for (int m = 0; m < M; m++)
         for (int n = 0; n < N; n++) {
@@ -66,9 +70,47 @@ static int check(const char* layout, int bm, int bn, int M, int N, int K, int ev
             double e = fabs(C[(size_t)m * N + n] - s) / (1 + fabs(s));
             if (!(e <= worst)) worst = e;  // NaN counts as worst
         }
-    const bool ok = worst < 1e-5;
-    printf("%s %s M=%d N=%d K=%d worst %.3g\n", ok ? "ok  " : "FAIL", name, M, N, K, worst);
+    const bool ok = worst < 1e-5 && banks.ldmatrixWavefronts == banks.ldmatrixRequests;
+    printf("%s %s M=%d N=%d K=%d worst %.3g, ldmatrix %llu wavefronts for %llu requests\n", ok ? "ok  " : "FAIL", name, M, N,
+           K, worst, (unsigned long long)banks.ldmatrixWavefronts, (unsigned long long)banks.ldmatrixRequests);
     return ok ? 0 : 1;
+}
+
+// The bf16 flash-attention kernels at head dim D: forward, then both backward kernels, on random
+// inputs; what is checked is that they run and that their ldmatrix reads are conflict-free.
+static int flash(int D, int T) {
+    const int B = 1, H = 2, n = B * H * T * D;
+    std::vector<uint16_t> q(n), k(n), v(n), o(n), dOut(n), dq(n), dk(n), dv(n);
+    for (auto* x : {&q, &k, &v, &dOut})
+        for (auto& e : *x) e = bf16((float)rand() / RAND_MAX - 0.5f);
+    std::vector<float> lse(B * H * T), delta(B * H * T, 0.0f);
+    std::vector<int> mask(B * T, 1);
+    float scale = 1.0f / sqrtf((float)D), p = 0.0f, keep = 1.0f;
+    uint32_t k0 = 1, k1 = 2, step = 0, purpose = 3;
+    long long offset = 0;
+    const long long* stepOffset = &offset;
+    void *po = o.data(), *pl = lse.data(), *pq = q.data(), *pk = k.data(), *pv = v.data(), *pm = mask.data();
+    void *pg = dOut.data(), *pdq = dq.data(), *pdk = dk.data(), *pdv = dv.data(), *pd = delta.data();
+    int h = H, t = T;
+    void* fwd[] = {&po, &pl, &pq, &pk, &pv, &pm, &h, &t, &scale, &p, &keep, &k0, &k1, &step, &purpose, &stepOffset};
+    void* dqArgs[] = {&pdq, &pq, &pk, &pv, &pg, &pl, &pd, &pm, &h, &t, &scale, &p, &keep, &k0, &k1, &step, &purpose, &stepOffset};
+    void* dkdvArgs[] = {&pdk, &pdv, &pq, &pk, &pv, &pg, &pl, &pd, &pm, &h, &t, &scale, &p, &keep, &k0, &k1, &step, &purpose, &stepOffset};
+    int failures = 0;
+    for (auto [kind, args] : {std::pair<const char*, void**>{"forward", fwd}, {"backward_dq", dqArgs}, {"backward_dkdv", dkdvArgs}}) {
+        char name[64];
+        snprintf(name, sizeof name, "flash_attention_%s_bf16_d%d", kind, D);
+        const emu::KernelInfo* kernel = emu::find_kernel(name);
+        emu::reset_bank_stats();
+        const char* err = kernel ? emu::launch(kernel, {(unsigned)((T + 63) / 64), (unsigned)(B * H), 1}, {128, 1, 1}, 0, args)
+                                 : "not registered";
+        const emu::BankStats banks = emu::bank_stats();
+        const bool ok = !err && banks.ldmatrixRequests > 0 && banks.ldmatrixWavefronts == banks.ldmatrixRequests;
+        printf("%s %s T=%d, ldmatrix %llu wavefronts for %llu requests%s%s\n", ok ? "ok  " : "FAIL", name, T,
+               (unsigned long long)banks.ldmatrixWavefronts, (unsigned long long)banks.ldmatrixRequests, err ? ": " : "",
+               err ? err : "");
+        failures += !ok;
+    }
+    return failures;
 }
 
 int main() {
@@ -79,5 +121,6 @@ int main() {
         failures += check(layout, 128, 128, 136, 136, 48, 0);
         failures += check(layout, 64, 64, 66, 34, 18, 1);
     }
+    for (int d : {16, 32, 64}) failures += flash(d, 100);
     return failures ? 1 : 0;
 }
