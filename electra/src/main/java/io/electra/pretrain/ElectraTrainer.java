@@ -129,7 +129,7 @@ public final class ElectraTrainer {
         long startNanos = System.nanoTime(), intervalStart = startNanos, intervalSteps = 0;
         StepMetrics last = null;
         boolean stopped = false;
-        Progress progress = new Progress(log, step, totalSteps, opts.progressBar());
+        Progress progress = new Progress(log, step, totalSteps, opts.progressBar(), opts.objective() == PretrainOptions.Objective.ELECTRA);
         String curvesProblem = null;  // once the PNG curves fail, training goes on without them
         while (step < totalSteps) {
             double currentLr = schedule.lr(step);
