@@ -35,15 +35,18 @@ const KernelInfo* find_kernel(const char* name);
 // a warp collective with lanes missing, an unknown inline-PTX instruction.
 const char* launch(const KernelInfo* kernel, Dim3 grid, Dim3 block, unsigned dynamicSmem, void* const* params);
 
-// Shared-memory bank accounting of the warp-wide shared loads (ldmatrix): each 8x8 matrix is one
-// 128-byte request, served in one wavefront when its 8 row addresses fall in 8 distinct 16-byte
-// bank groups, and in as many wavefronts as the most-used group has distinct rows otherwise. Counted
-// over every launch since the last reset; a swizzle that works keeps wavefronts == requests.
-struct BankStats {
+// Access accounting, over every launch since the last reset (the smoke test holds the kernels to it):
+// - ldmatrix: each 8x8 matrix is one 128-byte shared-memory request, served in one wavefront when
+//   its 8 row addresses fall in 8 distinct 16-byte bank groups, and in as many wavefronts as the
+//   most-used group has distinct rows otherwise. A swizzle that works keeps wavefronts == requests.
+// - cp.async: the k-th cp.async of every lane of a warp is one warp instruction; it touches some
+//   32-byte global sectors, against the fewest its bytes could fill. A coalesced load touches no more.
+struct AccessStats {
     uint64_t ldmatrixRequests, ldmatrixWavefronts;
+    uint64_t copyInstructions, copySectors, copyIdealSectors;
 };
-BankStats bank_stats();
-void reset_bank_stats();
+AccessStats access_stats();
+void reset_access_stats();
 
 // Limits the emulated device reports (and launch enforces).
 constexpr unsigned MAX_THREADS_PER_BLOCK = 1024;

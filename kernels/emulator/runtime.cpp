@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -92,6 +93,14 @@ struct Fiber {
     int lane = 0, warp = 0;
     std::vector<AsyncCopy> copies;
     int committedGroups = 0;
+    uint64_t copiesIssued = 0;  // this lane's cp.async count: the k-th of every lane is one warp instruction
+};
+
+// One warp-wide cp.async instruction as its lanes issue it: each lane's global source range.
+struct CopyGroup {
+    unsigned lanes = 0;
+    uint64_t src[32];
+    int bytes[32];
 };
 
 struct Warp {
@@ -102,6 +111,8 @@ struct Warp {
     uint32_t arg = 0;
     uint32_t in[32][MAX_IN_WORDS];
     uint32_t out[32][MAX_OUT_WORDS];
+    std::deque<CopyGroup> copyGroups;  // instructions some lanes have not issued yet
+    uint64_t copyBase = 0;             // the instruction index of copyGroups.front()
 };
 
 struct Launch;
@@ -119,6 +130,23 @@ struct Worker {
     Fiber* current = nullptr;
     int live = 0, atBarrier = 0;
     uint64_t ldmatrixRequests = 0, ldmatrixWavefronts = 0;
+    uint64_t copyInstructions = 0, copySectors = 0, copyIdealSectors = 0;
+
+    // The 32-byte sectors one warp cp.async instruction touches, against the fewest its bytes fill.
+    void account(const CopyGroup& g) {
+        uint64_t sectors[64];
+        int count = 0;
+        long requested = 0;
+        for (int l = 0; l < 32; l++) {
+            if (!(g.lanes & (1u << l)) || g.bytes[l] <= 0) continue;
+            requested += g.bytes[l];
+            for (uint64_t s = g.src[l] >> 5; s <= (g.src[l] + g.bytes[l] - 1) >> 5 && count < 64; s++) sectors[count++] = s;
+        }
+        std::sort(sectors, sectors + count);
+        copyInstructions++;
+        copySectors += std::unique(sectors, sectors + count) - sectors;
+        copyIdealSectors += (requested + 31) / 32;
+    }
     const Launch* launch = nullptr;
     std::string error;
     std::unordered_map<const char*, Instruction> ptxCache;  // node-based: addresses stay put
@@ -153,6 +181,7 @@ struct Launch {
 
 thread_local Worker* tlsWorker = nullptr;
 std::atomic<uint64_t> totalLdmatrixRequests{0}, totalLdmatrixWavefronts{0};
+std::atomic<uint64_t> totalCopyInstructions{0}, totalCopySectors{0}, totalCopyIdealSectors{0};
 uint64_t blockSerials = 0;  // distinct per block run on any worker (under launchMutex)
 
 std::mutex registryMutex;
@@ -232,6 +261,7 @@ void prepareFiber(Worker& w, size_t i) {
     f.state = State::Runnable;
     f.copies.clear();
     f.committedGroups = 0;
+    f.copiesIssued = 0;
 }
 
 void runBlock(Worker& w, const Launch& L, Dim3 index) {
@@ -280,6 +310,8 @@ void runBlock(Worker& w, const Launch& L, Dim3 index) {
             w.error = b;
         }
     }
+    for (Warp& warp : w.warps)
+        for (const CopyGroup& g : warp.copyGroups) w.account(g);  // lanes that issued fewer copies
 }
 
 }  // namespace
@@ -639,6 +671,18 @@ void inline_ptx(const char* text, std::initializer_list<Operand> operands) {
                 fail("cp.async of %d bytes from a misaligned address (shared 0x%x, global %p)", bytes, dst, (const void*)src);
             if ((size_t)dst + bytes > w.shared.size()) fail("cp.async to shared 0x%x outside the block's shared memory", dst);
             f.copies.push_back({w.shared.data() + dst, src, bytes, srcBytes, -1});
+            Warp& warp = w.warps[f.warp];
+            const size_t k = f.copiesIssued++ - warp.copyBase;
+            while (warp.copyGroups.size() <= k) warp.copyGroups.emplace_back();
+            CopyGroup& g = warp.copyGroups[k];
+            g.lanes |= 1u << f.lane;
+            g.src[f.lane] = (uint64_t)(uintptr_t)src;
+            g.bytes[f.lane] = srcBytes;
+            while (!warp.copyGroups.empty() && warp.copyGroups.front().lanes == warp.present) {
+                w.account(warp.copyGroups.front());
+                warp.copyGroups.pop_front();
+                warp.copyBase++;
+            }
             break;
         }
         case Op::CommitGroup:
@@ -676,13 +720,17 @@ void inline_ptx(const char* text, std::initializer_list<Operand> operands) {
     }
 }
 
-BankStats bank_stats() {
-    return {totalLdmatrixRequests.load(), totalLdmatrixWavefronts.load()};
+AccessStats access_stats() {
+    return {totalLdmatrixRequests.load(), totalLdmatrixWavefronts.load(), totalCopyInstructions.load(),
+            totalCopySectors.load(), totalCopyIdealSectors.load()};
 }
 
-void reset_bank_stats() {
+void reset_access_stats() {
     totalLdmatrixRequests = 0;
     totalLdmatrixWavefronts = 0;
+    totalCopyInstructions = 0;
+    totalCopySectors = 0;
+    totalCopyIdealSectors = 0;
 }
 
 Registrar::Registrar(const char* name, Trampoline call, int count, const size_t* sizes) {
@@ -702,7 +750,8 @@ namespace {
 struct Profile {
     std::mutex mutex;
     std::unordered_map<std::string, std::pair<double, long>> byKernel;
-    std::unordered_map<std::string, std::pair<uint64_t, uint64_t>> banks;  // ldmatrix requests, wavefronts
+    std::unordered_map<std::string, std::pair<uint64_t, uint64_t>> banks;    // ldmatrix requests, wavefronts
+    std::unordered_map<std::string, std::pair<uint64_t, uint64_t>> sectors;  // cp.async ideal, touched
     const bool on = getenv("ELECTRA_CUDA_EMU_PROFILE") != nullptr;
 
     ~Profile() {
@@ -711,8 +760,11 @@ struct Profile {
         std::sort(rows.begin(), rows.end(), [](auto& a, auto& b) { return a.second.first > b.second.first; });
         for (auto& r : rows) {
             auto b = banks[r.first];
-            char extra[96] = "";
-            if (b.first) snprintf(extra, sizeof extra, "  ldmatrix %.3f wavefronts per request", (double)b.second / b.first);
+            auto c = sectors[r.first];
+            char extra[160] = "";
+            int n = 0;
+            if (b.first) n += snprintf(extra + n, sizeof extra - n, "  ldmatrix %.3f wavefronts per request", (double)b.second / b.first);
+            if (c.first) snprintf(extra + n, sizeof extra - n, "  cp.async %.3f sectors per ideal one", (double)c.second / c.first);
             fprintf(stderr, "cuda-emu profile %10.3f s %8ld launches  %s%s\n", r.second.first, r.second.second, r.first.c_str(), extra);
         }
     }
@@ -768,6 +820,7 @@ const char* launch(const KernelInfo* kernel, Dim3 grid, Dim3 block, unsigned dyn
         w->launch = &L;
         w->error.clear();
         w->ldmatrixRequests = w->ldmatrixWavefronts = 0;
+        w->copyInstructions = w->copySectors = w->copyIdealSectors = 0;
         w->ensureStacks(threads);
         if (w->fibers.size() < threads) w->fibers.resize(threads);
         w->shared.resize(MAX_SHARED_PER_BLOCK);
@@ -782,18 +835,28 @@ const char* launch(const KernelInfo* kernel, Dim3 grid, Dim3 block, unsigned dyn
     std::vector<std::thread> pool;
     for (unsigned i = 0; i < count; i++) pool.emplace_back(work, workers[i]);
     for (std::thread& t : pool) t.join();
-    uint64_t requests = 0, wavefronts = 0;
+    uint64_t requests = 0, wavefronts = 0, ideal = 0, touched = 0;
     for (unsigned i = 0; i < count; i++) {
         requests += workers[i]->ldmatrixRequests;
         wavefronts += workers[i]->ldmatrixWavefronts;
+        ideal += workers[i]->copyIdealSectors;
+        touched += workers[i]->copySectors;
     }
     totalLdmatrixRequests += requests;
     totalLdmatrixWavefronts += wavefronts;
-    if (profile.on && requests) {
+    for (unsigned i = 0; i < count; i++) {
+        totalCopyInstructions += workers[i]->copyInstructions;
+        totalCopySectors += workers[i]->copySectors;
+        totalCopyIdealSectors += workers[i]->copyIdealSectors;
+    }
+    if (profile.on && (requests || ideal)) {
         std::lock_guard<std::mutex> lock(profile.mutex);
         auto& b = profile.banks[kernel->name];
         b.first += requests;
         b.second += wavefronts;
+        auto& c = profile.sectors[kernel->name];
+        c.first += ideal;
+        c.second += touched;
     }
     for (unsigned i = 0; i < count; i++) {
         if (!workers[i]->error.empty()) {
