@@ -22,11 +22,11 @@ done
 
 mkdir -p "$out/src" "$out/obj"
 python3 "$here/translate.py" "$kernels/src/main/cuda" "$kernels/src/main/resources/ptx" "$out/src"
-bash "$here/gen-stubs.sh" "$here/jcuda-driver-symbols.txt" "$here/driver.cpp" > "$out/src/driver_stubs.cpp"
+bash "$here/gen-stubs.sh" "$here/jcuda-driver-symbols.txt" "$here"/driver_*.cpp > "$out/src/driver_stubs.cpp"
 
 flags=(-std=c++17 -O3 -fPIC -fno-strict-aliasing -Wall -Wno-unknown-pragmas -Wno-unused-variable -Wno-unused-function -Wno-sign-compare
        -I"$here" -I"$out/src")
-sources=("$here/runtime.cpp" "$here/driver.cpp" "$out/src/driver_stubs.cpp" "$out"/src/*.cpp)
+sources=("$here/runtime.cpp" "$here"/driver_*.cpp "$out/src/driver_stubs.cpp" "$out"/src/*.cpp)
 # Compile in parallel; an object is rebuilt only when its source or a header is newer.
 newest_header=$(ls -t "$here"/*.h "$out"/src/*.cuh | head -1)
 printf '%s\n' "${sources[@]}" | sort -u | xargs -P "$(nproc)" -I{} bash -c '
@@ -34,7 +34,10 @@ printf '%s\n' "${sources[@]}" | sort -u | xargs -P "$(nproc)" -I{} bash -c '
     if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "'"$newest_header"'" -nt "$obj" ]; then
         g++ "$@" -c "$src" -o "$obj"
     fi' _ {} "${flags[@]}"
-g++ -shared -Wl,-soname,libcuda.so.1 -o "$out/libcuda.so.1" "$out"/obj/*.o -lpthread
+# Link the objects of today's sources only: a stale object (a renamed file) would clash.
+objects=()
+for src in $(printf '%s\n' "${sources[@]}" | sort -u); do objects+=("$out/obj/$(basename "${src%.cpp}").o"); done
+g++ -shared -Wl,-soname,libcuda.so.1 -o "$out/libcuda.so.1" "${objects[@]}" -lpthread
 echo "cuda emulator: $out/libcuda.so.1"
 
 if [ "$run_test" = 1 ]; then

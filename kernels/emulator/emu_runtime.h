@@ -1,4 +1,4 @@
-// emu_runtime.h: the contract between the emulated driver (driver.cpp) and the emulated device
+// emu_runtime.h: the contract between the emulated driver (driver_*.cpp) and the emulated device
 // (runtime.cpp plus every kernel family compiled for the host by build.sh).
 //
 // The emulator runs our CUDA C kernels on the CPU so the CUDA backend and its gpu tests can run

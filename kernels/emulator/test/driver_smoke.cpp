@@ -1,4 +1,4 @@
-// driver_smoke.cpp: exercises driver.cpp against mock_device.cpp, the way JCuda and the project's
+// driver_smoke.cpp: exercises driver_*.cpp against mock_device.cpp, the way JCuda and the project's
 // CUDA backend call it. Build and run: kernels/emulator/test/run-driver-smoke.sh
 #include <atomic>
 #include <cmath>

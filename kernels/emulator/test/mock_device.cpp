@@ -1,4 +1,4 @@
-// mock_device.cpp: a stand-in for runtime.cpp and the host-compiled kernels, so driver.cpp can be
+// mock_device.cpp: a stand-in for runtime.cpp and the host-compiled kernels, so driver_*.cpp can be
 // tested alone. Each kernel runs its whole grid in a plain loop inside launch.
 #include "../emu_runtime.h"
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Tests driver.cpp alone, against the mock device side (mock_device.cpp):
-#   1. the smoke test (driver_smoke.cpp) against driver.cpp + driver_stubs.cpp + the mock;
+# Tests the driver (driver_*.cpp) alone, against the mock device side (mock_device.cpp):
+#   1. the smoke test (driver_smoke.cpp) against driver_*.cpp + driver_stubs.cpp + the mock;
 #   2. a libcuda.so.1 of the same files: defines every symbol JCuda imports, and JCuda's native
 #      library resolves libcuda.so.1 to it through LD_LIBRARY_PATH alone;
-#   3. with a CUDA toolkit present, every driver.cpp signature against its cuda.h.
+#   3. with a CUDA toolkit present, every driver_*.cpp signature against its cuda.h.
 # Usage: run-driver-smoke.sh [path of libJCudaDriver-*.so]   (output in $OUT, default /tmp/cuda-emu-driver-test)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,17 +12,18 @@ out=${OUT:-/tmp/cuda-emu-driver-test}
 jcuda=${1:-/tmp/jn/lib/libJCudaDriver-12.6.0-linux-x86_64.so}
 mkdir -p "$out"
 flags=(-std=c++17 -O2 -g -Wall -Wextra -fPIC)
+driver=("$emu"/driver_*.cpp)
 
-bash "$emu/gen-stubs.sh" "$emu/jcuda-driver-symbols.txt" "$emu/driver.cpp" > "$out/driver_stubs.cpp"
+bash "$emu/gen-stubs.sh" "$emu/jcuda-driver-symbols.txt" "${driver[@]}" > "$out/driver_stubs.cpp"
 
 echo "== smoke test"
-g++ "${flags[@]}" -fsanitize=address,undefined "$emu/driver.cpp" "$out/driver_stubs.cpp" "$here/mock_device.cpp" \
+g++ "${flags[@]}" -fsanitize=address,undefined "${driver[@]}" "$out/driver_stubs.cpp" "$here/mock_device.cpp" \
     "$here/driver_smoke.cpp" -o "$out/driver_smoke" -pthread
 "$out/driver_smoke" 2> "$out/driver_smoke.log" || { cat "$out/driver_smoke.log"; exit 1; }
 tail -1 "$out/driver_smoke.log"
 
 echo "== libcuda.so.1"
-g++ "${flags[@]}" -shared -Wl,-soname,libcuda.so.1 "$emu/driver.cpp" "$out/driver_stubs.cpp" "$here/mock_device.cpp" \
+g++ "${flags[@]}" -shared -Wl,-soname,libcuda.so.1 "${driver[@]}" "$out/driver_stubs.cpp" "$here/mock_device.cpp" \
     -o "$out/libcuda.so.1" -pthread
 missing=$(comm -23 <(grep -vE '^[[:space:]]*(#|$)' "$emu/jcuda-driver-symbols.txt" | sort -u) \
                    <(nm -D --defined-only "$out/libcuda.so.1" | awk '{print $3}' | sort -u))
@@ -40,5 +41,5 @@ for dir in ${CUDA_HOME:+"$CUDA_HOME/include"} /usr/local/cuda/include "$(dirname
 done
 if [ -n "$cuda_h" ]; then
     echo "== signatures against $cuda_h/cuda.h"
-    g++ -std=c++17 -fsyntax-only -DCUEMU_CHECK_AGAINST_CUDA_H -I"$cuda_h" "$emu/driver.cpp" && echo "match"
+    g++ -std=c++17 -fsyntax-only -DCUEMU_CHECK_AGAINST_CUDA_H -I"$cuda_h" "${driver[@]}" && echo "match"
 fi
