@@ -147,32 +147,33 @@ CUEMU_API cuStreamDestroy_v2(CUstream stream) {
     return CUDA_SUCCESS;
 }
 
-CUEMU_API cuStreamSynchronize(CUstream stream) {
-    LOCKED;
-    if (CUresult rc = gate(__func__)) return rc;
+namespace {
+
+// Synchronize and query: work has already run, except that a capturing stream refuses both (and the
+// capture is invalidated), as CUDA does.
+CUresult waitOn(const char* fn, CUstream stream, const char* verb) {
+    if (CUresult rc = gate(fn)) return rc;
     StreamRef ref;
-    if (CUresult rc = resolveStream(__func__, stream, ref)) return rc;
-    if (ref.legacy) return refuseLegacyDuringBlockingCapture(__func__, true);
+    if (CUresult rc = resolveStream(fn, stream, ref)) return rc;
+    if (ref.legacy) return refuseLegacyDuringBlockingCapture(fn, true);
     if (ref.stream && ref.stream->capture) {
-        fail(CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, __func__, "a stream cannot be synchronized while it is being captured");
-        invalidate(ref.stream->capture, __func__);
+        fail(CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, fn, std::string("a stream cannot be ") + verb + " while it is being captured");
+        invalidate(ref.stream->capture, fn);
         return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
     }
-    return CUDA_SUCCESS;  // its work already ran
+    return CUDA_SUCCESS;
+}
+
+}  // namespace
+
+CUEMU_API cuStreamSynchronize(CUstream stream) {
+    LOCKED;
+    return waitOn(__func__, stream, "synchronized");
 }
 
 CUEMU_API cuStreamQuery(CUstream stream) {
     LOCKED;
-    if (CUresult rc = gate(__func__)) return rc;
-    StreamRef ref;
-    if (CUresult rc = resolveStream(__func__, stream, ref)) return rc;
-    if (ref.legacy) return refuseLegacyDuringBlockingCapture(__func__, true);
-    if (ref.stream && ref.stream->capture) {
-        fail(CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, __func__, "a stream cannot be queried while it is being captured");
-        invalidate(ref.stream->capture, __func__);
-        return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
-    }
-    return CUDA_SUCCESS;
+    return waitOn(__func__, stream, "queried");
 }
 
 // ==== events ====
