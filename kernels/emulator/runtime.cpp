@@ -87,7 +87,6 @@ struct AsyncCopy {
 
 struct Fiber {
     void* sp = nullptr;
-    void* stackTop = nullptr;
     State state = State::Runnable;
     ThreadCoords coords{};
     int lane = 0, warp = 0;
