@@ -3,7 +3,7 @@
 
 Usage: gemm_torch.py SHAPES.json OUT.json [reps]
 SHAPES.json comes from `GemmBench --list-shapes`; OUT.json gets {"cases": [{"name", "ms", "tflops"}], ...}.
-Inputs are bf16 and constant-filled as in GemmBench; transposed operands are transposed views, which
+Inputs are bf16 N(0, 1), random as in GemmBench (constant data can run faster); transposed operands are transposed views, which
 cuBLAS reads without a copy. torch.matmul returns bf16 even where ours writes f32 logits.
 Timing: CUDA events around one call, median of `reps` after 3 warm-ups, as GemmBench does.
 """
@@ -37,8 +37,8 @@ def main():
     results = []
     for c in shapes:
         m, n, k, layout = c["m"], c["n"], c["k"], c["layout"]
-        a = torch.full((k, m) if layout[0] == "t" else (m, k), 0.5, dtype=torch.bfloat16, device=dev)
-        b = torch.full((n, k) if layout[1] == "t" else (k, n), 0.25, dtype=torch.bfloat16, device=dev)
+        a = torch.randn((k, m) if layout[0] == "t" else (m, k), dtype=torch.bfloat16, device=dev)
+        b = torch.randn((n, k) if layout[1] == "t" else (k, n), dtype=torch.bfloat16, device=dev)
         a_op = a.t() if layout[0] == "t" else a
         b_op = b.t() if layout[1] == "t" else b
         ms = time_ms(lambda: torch.matmul(a_op, b_op), reps)

@@ -95,6 +95,19 @@ except ImportError:
 PY
     echo "cuBLAS: $CUBLAS_NOTE"
     echo "C compiler (torch.compile's Triton needs one): $(command -v gcc || command -v cc || echo none)"
+    sass_check
+}
+
+# The Hopper GEMM's machine code, where the machine has ptxas and cuobjdump: its matrix instructions
+# must be HGMMA (wgmma); HMMA alone would mean the tensor cores run at the mma.sync rate.
+sass_check() {
+    command -v ptxas >/dev/null && command -v cuobjdump >/dev/null || { echo "sass: no ptxas/cuobjdump here"; return 0; }
+    "$PYTHON" -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read("ptx/gemm_wgmma.sm_90a.ptx"))' \
+        "$(ls lib/kernels-*.jar | grep -v tests | head -1)" > "$work/gemm_wgmma.ptx" || { echo "sass: cannot read the PTX from the kernels jar"; return 0; }
+    ptxas -arch=sm_90a -o "$work/gemm_wgmma.cubin" "$work/gemm_wgmma.ptx" || return 0
+    cuobjdump --dump-sass "$work/gemm_wgmma.cubin" > "$work/gemm_wgmma.sass"
+    echo "sass gemm_wgmma.sm_90a: $(grep -c HGMMA "$work/gemm_wgmma.sass") HGMMA, $(grep -c 'HMMA' "$work/gemm_wgmma.sass") HMMA," \
+         "$(grep -c 'LDGSTS' "$work/gemm_wgmma.sass") LDGSTS (cp.async), $(grep -cE 'LDL|STL' "$work/gemm_wgmma.sass") local-memory accesses"
 }
 
 phase_tests() {  # the benchmarks below run without the per-launch synchronize

@@ -1,11 +1,7 @@
 // gemm_tc.cu: bf16 tensor-core matrix multiply, fp32 accumulation, fused epilogues.
 //
-// CPU reference: CpuBackend.matmul on the bf16 inputs widened to f32, then the epilogue:
-//   v = alpha * op(A) op(B) (+ C when accumulate: C is read in its own dtype)
-//   epilogue 0 none:      C = v
-//            1 bias:      C = v + bias[n]
-//            2 bias+GELU: aux = v + bias[n] (the pre-activation geluBackward needs), C = gelu(aux)
-//            3 residual:  C = v + aux[m, n]
+// CPU reference: CpuBackend.matmul on the bf16 inputs widened to f32, then the epilogue of
+// gemm_epilogue.cuh (none, bias, bias+GELU saving the pre-activation, residual add).
 // Layouts nn, nt, tn name op(A), op(B) as in gemm.cu: A [M, K] or stored [K, M]; B [K, N] or
 // stored [N, K]; C [M, N]. (tt is not used by the model.) A linear layer y = x W^T is nt; its
 // backward is dx = dy W (nn) and dW += dy^T x (tn).
@@ -20,45 +16,15 @@
 // cp.async, so global loads for k-tiles kt+1 .. kt+STAGES-1 are in flight while the tensor cores
 // work on kt; one __syncthreads per k-tile. Warps own WM x WN sub-tiles, loaded from swizzled
 // shared memory with ldmatrix (.trans where the stored operand is not K-contiguous) and
-// multiplied with mma.sync m16n8k16. The epilogue works straight from the accumulators.
+// multiplied with mma.sync m16n8k16. The epilogue stages the accumulators in shared memory
+// (gemm_epilogue.cuh).
 // Tile shapes and their choice per shape class: GemmTcTile (Java), which launches these.
 //
-// Hopper: wgmma with TMA loads would roughly double the ceiling on sm_90, but needs a TMA
-// descriptor from cuTensorMapEncodeTiled, which JCuda 12.6 does not bind; the route would be a
-// small JNI shim (or a newer binding) that encodes the CUtensorMap into a 128-byte host buffer
-// passed as a __grid_constant__ kernel argument, and a gemm_tc.sm_90a.cu family built for sm_90a.
-#include "common.cuh"
-#include "gelu.cuh"
-#include "mma.cuh"
+// Hopper (sm_90): gemm_wgmma.sm_90a.cu is the warpgroup (wgmma) version of this kernel; the
+// backend uses it on compute capability 9.0 and keeps this one for sm_80 and the _even operands.
+#include "gemm_epilogue.cuh"
 
 #define BK 32
-
-enum Epilogue { EPI_NONE = 0, EPI_BIAS = 1, EPI_BIAS_GELU = 2, EPI_RESIDUAL = 3 };
-
-__device__ __forceinline__ float load_out(const void* p, i64 i, bool bf16) {
-    return bf16 ? from_bf16(((const bf16_t*)p)[i]) : ((const float*)p)[i];
-}
-
-__device__ __forceinline__ void store_out(void* p, i64 i, float v, bool bf16) {
-    if (bf16) ((bf16_t*)p)[i] = to_bf16(v);
-    else ((float*)p)[i] = v;
-}
-
-// One element of the epilogue at (m, n), both in range.
-__device__ __forceinline__ void finish(void* C, void* aux, const float* bias, i64 at, int n, float v, int accumulate,
-                                       bool bf16, int epilogue) {
-    if (accumulate) v += load_out(C, at, bf16);
-    if (epilogue == EPI_BIAS) {
-        v += bias[n];
-    } else if (epilogue == EPI_BIAS_GELU) {
-        v += bias[n];
-        store_out(aux, at, v, bf16);
-        v = gelu(v);
-    } else if (epilogue == EPI_RESIDUAL) {
-        v += load_out(aux, at, bf16);
-    }
-    store_out(C, at, v, bf16);
-}
 
 template <bool TA, bool TB, int BM, int BN, int WM, int WN, int STAGES, int VEC>
 __device__ __forceinline__ void gemm_tc(void* C, const bf16_t* A, const bf16_t* B, int M, int N, int K, i64 strideA,
@@ -139,35 +105,22 @@ __device__ __forceinline__ void gemm_tc(void* C, const bf16_t* A, const bf16_t* 
         }
     }
 
-    // Epilogue through shared memory: the accumulators (alpha applied) go to an f32 [BM, BN] tile,
-    // then threads walk it row by row, so global reads and writes of C, aux and bias coalesce and the
-    // epilogue is one rolled loop instead of MT*NT*4 inlined copies. 32-byte segments are XOR-swizzled
-    // by row, so the fragment writes (8 rows x 32 bytes per warp) hit distinct banks.
+    // Epilogue (gemm_epilogue.cuh): the accumulators, alpha applied, staged in an f32 tile that reuses the ring.
     static_assert(BM * BN * 4 <= STAGES * (A_TILE + B_TILE) * 2, "the epilogue tile must fit in the ring");
     cp_async_wait<0>();
     __syncthreads();  // every warp is done with the ring
     float* Cs = (float*)shared_bytes;
-    auto cs = [](int r, int c) { return r * BN + (c ^ ((r & 7) << 3)); };
 #pragma unroll
     for (int i = 0; i < MT; i++) {
 #pragma unroll
         for (int j = 0; j < NT; j++) {
             const int r = wm0 + i * 16 + (lane >> 2), c = wn0 + j * 8 + (lane & 3) * 2;
-            *(float2*)&Cs[cs(r, c)] = make_float2(alpha * acc[i][j][0], alpha * acc[i][j][1]);
-            *(float2*)&Cs[cs(r + 8, c)] = make_float2(alpha * acc[i][j][2], alpha * acc[i][j][3]);
+            *(float2*)&Cs[epilogue_slot<BN>(r, c)] = make_float2(alpha * acc[i][j][0], alpha * acc[i][j][1]);
+            *(float2*)&Cs[epilogue_slot<BN>(r + 8, c)] = make_float2(alpha * acc[i][j][2], alpha * acc[i][j][3]);
         }
     }
     __syncthreads();
-    const bool bf16 = outBf16 != 0;
-    C = bf16 ? (void*)((bf16_t*)C + cOffset) : (void*)((float*)C + cOffset);
-    if (aux != nullptr) aux = bf16 ? (void*)((bf16_t*)aux + cOffset) : (void*)((float*)aux + cOffset);
-    const int rows = min(BM, M - m0), cols = min(BN, N - n0);
-#pragma unroll 1
-    for (int e = threadIdx.x; e < BM * BN; e += THREADS) {
-        const int r = e / BN, c = e % BN;
-        if (r >= rows) break;  // e only grows
-        if (c < cols) finish(C, aux, bias, (i64)(m0 + r) * N + n0 + c, n0 + c, Cs[cs(r, c)], accumulate, bf16, epilogue);
-    }
+    write_epilogue<BM, BN, THREADS>(Cs, C, aux, bias, M, N, m0, n0, cOffset, accumulate, outBf16, epilogue);
 }
 
 // One entry point per layout, tile and copy width: gemm_tc_forward_<layout>_<BM>x<BN>[_even].

@@ -6,7 +6,10 @@ import io.electra.engine.DType;
 import io.electra.engine.Tensor;
 import io.electra.kernels.CublasGemm;
 import io.electra.kernels.CudaBackend;
+import io.electra.engine.io.HalfFloats;
+import io.electra.kernels.ops.GemmTcKernels;
 import io.electra.kernels.ops.GemmTcTile;
+import io.electra.kernels.ops.GemmWgmmaTile;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -108,8 +111,8 @@ public final class GemmBench {
         Tensor a = gpu.allocateTemp(DType.BF16, ta ? new int[] {c.k(), c.m()} : new int[] {c.m(), c.k()});
         Tensor b = gpu.allocateTemp(DType.BF16, tb ? new int[] {c.n(), c.k()} : new int[] {c.k(), c.n()});
         Tensor out = gpu.allocateTemp(c.f32Out() ? DType.F32 : DType.BF16, c.m(), c.n());
-        gpu.fill(a, 0.5);
-        gpu.fill(b, 0.25);
+        gpu.upload(a, randomBf16(a.size(), 1));  // random, not constant: the tensor cores' power (and so
+        gpu.upload(b, randomBf16(b.size(), 2));  // their clock) depends on the bits they toggle
         double ms = GpuBenchRun.medianMillis(gpu, reps, () -> gpu.matmul(out, a, ta, b, tb, 1f, false));
         double tflops = c.flops() / (ms * 1e9);
         r.put("name", c.name());
@@ -149,9 +152,26 @@ public final class GemmBench {
             for (GemmTcTile tile : GemmTcTile.values()) {
                 double t = GpuBenchRun.medianMillis(gpu, reps, () -> gpu.tensorCoreGemm().matmulWithTile(out, a, ta, b, tb, tile));
                 tiles.put(tile.id(), c.flops() / (t * 1e9));
-                System.out.printf("    tile %-8s %7.1f TFLOP/s%n", tile.id(), c.flops() / (t * 1e9));
+                System.out.printf("    tile %-12s %7.1f TFLOP/s%n", tile.id(), c.flops() / (t * 1e9));
+            }
+            GemmTcKernels gemm = gpu.tensorCoreGemm();
+            if (gemm.usesWgmma() && gemm.kernelFor(out, a, ta, b, tb).startsWith("gemm_wgmma")) {
+                for (GemmWgmmaTile tile : GemmWgmmaTile.values()) {
+                    double t = GpuBenchRun.medianMillis(gpu, reps, () -> gemm.matmulWgmma(out, a, ta, b, tb, 1f, false,
+                            GemmTcKernels.Epilogue.NONE, null, null, tile));
+                    tiles.put("wgmma_" + tile.id(), c.flops() / (t * 1e9));
+                    System.out.printf("    tile wgmma_%-6s %7.1f TFLOP/s%n", tile.id(), c.flops() / (t * 1e9));
+                }
             }
         }
+    }
+
+    /** n bf16 values, N(0, 1) rounded to bf16 bits, from a fixed seed (gemm_torch.py draws its own). */
+    static short[] randomBf16(long n, long seed) {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+        short[] bits = new short[Math.toIntExact(n)];
+        for (int i = 0; i < bits.length; i++) bits[i] = HalfFloats.floatToBf16((float) random.nextGaussian());
+        return bits;
     }
 
     /** As GpuBenchRun.medianMillis, on the provider's stream. */

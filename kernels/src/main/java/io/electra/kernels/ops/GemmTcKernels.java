@@ -8,12 +8,17 @@ import io.electra.kernels.runtime.Kernel;
 import io.electra.kernels.runtime.Launcher;
 
 /**
- * Launcher for gemm_tc.cu, the bf16 tensor-core GEMM: out (=|+=) alpha op(a) op(b) with a, b
- * BF16, out F32 or BF16, 2-D or 3-D batched over axis 0, layouts nn, nt and tn, and the fused
- * epilogues bias, bias+GELU (saving the pre-activation) and residual add. The tile comes from
- * {@link GemmTcTile#choose}; the copy width from the operands' alignment (see {@link #vectorWidth}).
+ * Launcher for the bf16 tensor-core GEMMs: out (=|+=) alpha op(a) op(b) with a, b BF16, out F32
+ * or BF16, 2-D or 3-D batched over axis 0, layouts nn, nt and tn, and the fused epilogues bias,
+ * bias+GELU (saving the pre-activation) and residual add. Two kernels compute the same function:
+ * gemm_wgmma.sm_90a.cu (Hopper's warpgroup MMA) where the device is compute capability 9.0 and
+ * the operands allow 16-byte copies, else gemm_tc.cu (mma.sync, sm_80 on). The tile comes from
+ * {@link GemmWgmmaTile#choose} or {@link GemmTcTile#choose}; the copy width from the operands'
+ * alignment (see {@link #vectorWidth}). {@code -Delectra.cuda.wgmma=false} keeps every call on gemm_tc.
  */
 public final class GemmTcKernels {
+    /** The system property that, set to false, keeps gemm_wgmma unused (for side-by-side comparisons). */
+    public static final String WGMMA_PROPERTY = "electra.cuda.wgmma";
     /** What the epilogue adds after alpha * product (+ out): codes as gemm_tc.cu's enum. */
     public enum Epilogue { NONE, BIAS, BIAS_GELU, RESIDUAL }
 
@@ -22,6 +27,7 @@ public final class GemmTcKernels {
     private final Operands operands;
     private final int multiprocessors;
     private final Kernel[] kernels = new Kernel[LAYOUTS.length * GemmTcTile.values().length * 2];
+    private final Kernel[] wgmma;  // by layout and GemmWgmmaTile; null where the device cannot run sm_90a
 
     public GemmTcKernels(CudaRuntime runtime, Operands operands) {
         this.launcher = runtime.launcher();
@@ -36,6 +42,20 @@ public final class GemmTcKernels {
                 }
             }
         }
+        boolean useWgmma = runtime.has(Family.GEMM_WGMMA) && !"false".equals(System.getProperty(WGMMA_PROPERTY));
+        wgmma = useWgmma ? new Kernel[LAYOUTS.length * GemmWgmmaTile.values().length] : null;
+        for (int layout = 0; useWgmma && layout < LAYOUTS.length; layout++) {
+            for (GemmWgmmaTile tile : GemmWgmmaTile.values()) {
+                Kernel k = runtime.kernel(Family.GEMM_WGMMA, wgmmaKernelName(LAYOUTS[layout], tile));
+                k.allowDynamicShared(tile.sharedBytes());
+                wgmma[wgmmaIndex(layout, tile)] = k;
+            }
+        }
+    }
+
+    /** Whether the Hopper kernel serves the calls it can (device 9.0, not switched off). */
+    public boolean usesWgmma() {
+        return wgmma != null;
     }
 
     /** out (=|+=) alpha * op(a) @ op(b). */
@@ -58,9 +78,19 @@ public final class GemmTcKernels {
         run(out, a, transA, b, transB, 1f, false, Epilogue.RESIDUAL, null, residual, null);
     }
 
-    /** {@link #matmul} with the tile forced, for the benchmark that measures the tile table. */
+    /** {@link #matmul} on gemm_tc with the tile forced, for the benchmark that measures the tile table. */
     public void matmulWithTile(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, GemmTcTile tile) {
         run(out, a, transA, b, transB, 1f, false, Epilogue.NONE, null, null, tile);
+    }
+
+    /**
+     * out (=|+=) alpha op(a) op(b) through the fused epilogue on gemm_wgmma with the tile forced,
+     * for the tests and the benchmark; needs {@link #usesWgmma} and 16-byte-aligned operands.
+     */
+    public void matmulWgmma(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, boolean accumulate,
+                            Epilogue epilogue, Tensor bias, Tensor aux, GemmWgmmaTile tile) {
+        if (wgmma == null) throw new IllegalStateException("gemm_wgmma is not in use on this device (compute capability 9.0 only)");
+        run(out, a, transA, b, transB, alpha, accumulate, epilogue, bias, aux, tile);
     }
 
     /**
@@ -79,12 +109,15 @@ public final class GemmTcKernels {
         GemmTcCall call = GemmTcCall.of(out, a, transA, b, transB, Epilogue.NONE, null, null);
         Kernel named = kernels[index(call.layout(), GemmTcTile.T128X128, 8)];
         int vec = vectorWidth(call.contiguousA(), call.contiguousB(), operands.bf16(named, a), operands.bf16(named, b));
+        if (wgmma != null && vec == 8) {
+            return wgmmaKernelName(LAYOUTS[call.layout()], GemmWgmmaTile.choose(call.m(), call.n(), call.batch(), multiprocessors));
+        }
         GemmTcTile tile = GemmTcTile.choose(call.m(), call.n(), call.batch(), multiprocessors);
         return kernelName(LAYOUTS[call.layout()], tile, vec == 0 ? 8 : vec);
     }
 
     private void run(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, boolean accumulate,
-                     Epilogue epilogue, Tensor bias, Tensor aux, GemmTcTile forced) {
+                     Epilogue epilogue, Tensor bias, Tensor aux, GemmTile forced) {
         GemmTcCall call = GemmTcCall.of(out, a, transA, b, transB, epilogue, bias, aux);
         Kernel named = kernels[index(call.layout(), GemmTcTile.T128X128, 8)];  // errors before the plan name the layout
         long pa = operands.bf16(named, a), pb = operands.bf16(named, b), pc = operands.f32OrBf16(named, out);
@@ -99,14 +132,33 @@ public final class GemmTcKernels {
                     + pb % 16 + ")");
         }
         if (call.m() == 0 || call.n() == 0 || call.batch() == 0) return;
-        GemmTcTile tile = forced != null ? forced : GemmTcTile.choose(call.m(), call.n(), call.batch(), multiprocessors);
-        Kernel k = kernels[index(call.layout(), tile, vec)];
+        Kernel k;
+        int bm, bn, threads, shared;
+        if (forced instanceof GemmWgmmaTile || (forced == null && wgmma != null && vec == 8)) {
+            if (vec != 8) {
+                throw new IllegalArgumentException(wgmma[0] + ": gemm_wgmma copies operands in 16-byte pieces; got a "
+                        + a.describe() + ", b " + b.describe() + " whose contiguous dimensions or addresses are not multiples of 8 elements");
+            }
+            GemmWgmmaTile tile = forced != null ? (GemmWgmmaTile) forced
+                    : GemmWgmmaTile.choose(call.m(), call.n(), call.batch(), multiprocessors);
+            k = wgmma[wgmmaIndex(call.layout(), tile)];
+            bm = tile.bm;
+            bn = tile.bn;
+            threads = tile.threads();
+            shared = tile.sharedBytes();
+        } else {
+            GemmTcTile tile = forced != null ? (GemmTcTile) forced : GemmTcTile.choose(call.m(), call.n(), call.batch(), multiprocessors);
+            k = kernels[index(call.layout(), tile, vec)];
+            bm = tile.bm;
+            bn = tile.bn;
+            threads = tile.threads;
+            shared = tile.sharedBytes();
+        }
         launcher.args().ptr(pc).ptr(pa).ptr(pb).i32(call.m()).i32(call.n()).i32(call.k())
                 .i64((long) call.m() * call.k()).i64((long) call.k() * call.n()).i64((long) call.m() * call.n())
                 .f32(alpha).i32(accumulate ? 1 : 0).i32(out.dtype() == DType.BF16 ? 1 : 0).i32(epilogue.ordinal())
                 .ptr(pBias).ptr(pAux);
-        launcher.launch(k, (call.n() + tile.bn - 1) / tile.bn, (call.m() + tile.bm - 1) / tile.bm, call.batch(), tile.threads,
-                tile.sharedBytes());
+        launcher.launch(k, (call.n() + bn - 1) / bn, (call.m() + bm - 1) / bm, call.batch(), threads, shared);
     }
 
     /**
@@ -125,7 +177,22 @@ public final class GemmTcKernels {
         return "gemm_tc_forward_" + layout + "_" + tile.id() + (vec == 2 ? "_even" : "");
     }
 
-    /** The entry point names this launcher can use, for the test that holds them against the PTX. */
+    /** gemm_wgmma_forward_nt_128x256. */
+    static String wgmmaKernelName(String layout, GemmWgmmaTile tile) {
+        return "gemm_wgmma_forward_" + layout + "_" + tile.id();
+    }
+
+    /** The gemm_wgmma entry point names this launcher can use, for the test that holds them against the PTX. */
+    static String[] wgmmaKernelNames() {
+        String[] names = new String[LAYOUTS.length * GemmWgmmaTile.values().length];
+        int i = 0;
+        for (String layout : LAYOUTS) {
+            for (GemmWgmmaTile tile : GemmWgmmaTile.values()) names[i++] = wgmmaKernelName(layout, tile);
+        }
+        return names;
+    }
+
+    /** The gemm_tc entry point names this launcher can use, for the test that holds them against the PTX. */
     static String[] kernelNames() {
         String[] names = new String[LAYOUTS.length * GemmTcTile.values().length * 2];
         int i = 0;
@@ -135,6 +202,10 @@ public final class GemmTcKernels {
             }
         }
         return names;
+    }
+
+    private static int wgmmaIndex(int layout, GemmWgmmaTile tile) {
+        return layout * GemmWgmmaTile.values().length + tile.ordinal();
     }
 
     private static int index(int layout, GemmTcTile tile, int vec) {

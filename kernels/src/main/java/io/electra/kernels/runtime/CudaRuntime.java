@@ -146,7 +146,9 @@ public final class CudaRuntime implements AutoCloseable {
             cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
             CudaRuntime runtime = new CudaRuntime(device, context, stream, deviceName, driver, sms, major, minor, total[0]);
             try {
-                for (Family f : Family.values()) runtime.modules.put(f, PtxModule.load(f));
+                for (Family f : Family.values()) {
+                    if (f.runsOn(major, minor)) runtime.modules.put(f, PtxModule.load(f));
+                }
             } catch (RuntimeException e) {
                 runtime.close();
                 throw new CudaUnavailableException(e.getMessage(), e);
@@ -210,7 +212,17 @@ public final class CudaRuntime implements AutoCloseable {
 
     /** Kernel {@code name} of {@code family}; launchers call this once and keep the handle. */
     public Kernel kernel(Family family, String name) {
-        return modules.get(family).kernel(name);
+        PtxModule module = modules.get(family);
+        if (module == null) {
+            throw new IllegalStateException("module " + family.fileName() + " is built for " + family.target()
+                    + " and not loaded on " + deviceName + " (compute capability " + computeCapability() + ")");
+        }
+        return module.kernel(name);
+    }
+
+    /** Whether {@code family}'s module is loaded: false for an architecture-specific family the device cannot run. */
+    public boolean has(Family family) {
+        return modules.containsKey(family);
     }
 
     /** Waits for the stream, then reports out-of-range device data seen since the last check. */

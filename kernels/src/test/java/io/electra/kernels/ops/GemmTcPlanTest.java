@@ -52,12 +52,46 @@ class GemmTcPlanTest {
             for (int n : new int[] {1, 33, 64, 128, 200, 768, 3072, 30522}) {
                 GemmTcTile t = GemmTcTile.choose(m, n, 1, H100_SMS);
                 if (t != GemmTcTile.T64X64) {
-                    assertTrue(t.edgeWaste(m, n) <= GemmTcTile.MAX_EDGE_WASTE, t + " for " + m + " x " + n
+                    assertTrue(t.edgeWaste(m, n) <= GemmTile.MAX_EDGE_WASTE, t + " for " + m + " x " + n
                             + " wastes " + t.edgeWaste(m, n));
                     assertTrue(t.ctas(m, n, 1) >= H100_SMS, t + " for " + m + " x " + n + " has only " + t.ctas(m, n, 1) + " CTAs");
                 }
             }
         }
+    }
+
+    @ParameterizedTest(name = "wgmma: M {0} N {1} batch {2} -> {3}")
+    @CsvSource({
+            "16384, 1024, 1, T128X256",   // Small FFN up: 128 x 4 = 512 CTAs
+            "16384, 3072, 1, T128X256",   // Base FFN up
+            "16384, 30522, 1, T128X256",  // logits: 120 columns of 256, 2.3% padding
+            "16384, 256, 1, T128X128",    // Small hidden: 128 CTAs at 128 x 256 leave 4 SMs idle
+            "4096, 256, 1, T64X128",      // 64 CTAs at 128 x 128
+            "2048, 64, 1, T64X128",       // the fallback
+            "1024, 1024, 4, T128X128",    // batched: 128 CTAs at 128 x 256, 256 at 128 x 128
+            "1, 1, 1, T64X128"})
+    void theWgmmaTableTakesTheLargestTileThatFillsTheGpu(int m, int n, int batch, GemmWgmmaTile want) {
+        assertEquals(want, GemmWgmmaTile.choose(m, n, batch, H100_SMS), "tile for M " + m + ", N " + n + ", batch " + batch);
+    }
+
+    @Test
+    void wgmmaRingsFitHoppersSharedMemoryAndHoldTheEpilogueTile() {
+        assertEquals(4 * (128 + 256) * 64 * 2 + 1024, GemmWgmmaTile.T128X256.sharedBytes());
+        for (GemmWgmmaTile t : GemmWgmmaTile.values()) {
+            assertTrue(t.sharedBytes() <= 227 * 1024, t + ": " + t.sharedBytes() + " bytes is over sm_90's 227 KiB per block");
+            assertTrue(t.bm * t.bn * 4 <= t.sharedBytes() - 1024, t + ": the f32 epilogue tile does not fit the ring");
+            assertEquals(t.bm / 64 * 128, t.threads());
+        }
+    }
+
+    @Test
+    void everyWgmmaEntryPointTheLauncherMayUseIsInTheCommittedPtx() {
+        Map<String, Family> kernels = LedgerFile.kernels();
+        for (String name : GemmTcKernels.wgmmaKernelNames()) {
+            assertEquals(Family.GEMM_WGMMA, kernels.get(name), name + " is not an entry point of gemm_wgmma.sm_90a.ptx");
+        }
+        long inPtx = kernels.values().stream().filter(f -> f == Family.GEMM_WGMMA).count();
+        assertEquals(GemmTcKernels.wgmmaKernelNames().length, inPtx, "gemm_wgmma.sm_90a.ptx has entry points the launcher never uses");
     }
 
     @Test

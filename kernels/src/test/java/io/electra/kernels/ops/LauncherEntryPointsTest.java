@@ -31,7 +31,7 @@ class LauncherEntryPointsTest {
     private static final Pattern LOOKUP = Pattern.compile("runtime\\.kernel\\(\\s*Family\\.(\\w+),\\s*([^)]*\\)?)\\s*\\)");
     private static final Pattern LITERAL = Pattern.compile("\"([A-Za-z0-9_]+)\"");
     private static final Set<String> COMPUTED = Set.of("FlashAttentionKernels.java", "GemmTcKernels.java");
-    private static final Set<Family> COMPUTED_FAMILIES = Set.of(Family.FLASH_ATTENTION, Family.GEMM_TC);
+    private static final Set<Family> COMPUTED_FAMILIES = Set.of(Family.FLASH_ATTENTION, Family.GEMM_TC, Family.GEMM_WGMMA);
 
     @Test
     void everyNamedKernelIsAnEntryOfItsFamilysPtxAndEveryEntryIsUsed() throws IOException {

@@ -1,0 +1,66 @@
+// gemm_epilogue.cuh: the fused epilogue both tensor-core GEMMs (gemm_tc.cu, gemm_wgmma.sm_90a.cu)
+// finish with, so they compute the same function:
+//   v = alpha * op(A) op(B) (+ C when accumulate: C is read in its own dtype)
+//   epilogue 0 none:      C = v
+//            1 bias:      C = v + bias[n]
+//            2 bias+GELU: aux = v + bias[n] (the pre-activation geluBackward needs), C = gelu(aux)
+//            3 residual:  C = v + aux[m, n]
+// The accumulators (alpha applied) are first staged in an f32 [BM, BN] shared tile; threads then
+// walk it row by row, so global reads and writes of C, aux and bias coalesce and the epilogue is
+// one rolled loop. 32-byte segments of a tile row are XOR-swizzled by row (epilogue_slot), so a
+// warp's accumulator fragments (8 rows x 32 bytes) land in distinct banks.
+#pragma once
+#include "common.cuh"
+#include "gelu.cuh"
+#include "mma.cuh"
+
+enum Epilogue { EPI_NONE = 0, EPI_BIAS = 1, EPI_BIAS_GELU = 2, EPI_RESIDUAL = 3 };
+
+__device__ __forceinline__ float load_out(const void* p, i64 i, bool bf16) {
+    return bf16 ? from_bf16(((const bf16_t*)p)[i]) : ((const float*)p)[i];
+}
+
+__device__ __forceinline__ void store_out(void* p, i64 i, float v, bool bf16) {
+    if (bf16) ((bf16_t*)p)[i] = to_bf16(v);
+    else ((float*)p)[i] = v;
+}
+
+// One element of the epilogue at (m, n), both in range.
+__device__ __forceinline__ void finish(void* C, void* aux, const float* bias, i64 at, int n, float v, int accumulate,
+                                       bool bf16, int epilogue) {
+    if (accumulate) v += load_out(C, at, bf16);
+    if (epilogue == EPI_BIAS) {
+        v += bias[n];
+    } else if (epilogue == EPI_BIAS_GELU) {
+        v += bias[n];
+        store_out(aux, at, v, bf16);
+        v = gelu(v);
+    } else if (epilogue == EPI_RESIDUAL) {
+        v += load_out(aux, at, bf16);
+    }
+    store_out(C, at, v, bf16);
+}
+
+// Where (r, c) of the staged f32 [BM, BN] tile lives.
+template <int BN>
+__device__ __forceinline__ int epilogue_slot(int r, int c) {
+    return r * BN + (c ^ ((r & 7) << 3));
+}
+
+// Writes the staged tile Cs (every thread's accumulators stored, then a barrier) to C at (m0, n0)
+// of batch offset cOffset, through the epilogue.
+template <int BM, int BN, int THREADS>
+__device__ __forceinline__ void write_epilogue(const float* Cs, void* C, void* aux, const float* bias, int M, int N, int m0,
+                                               int n0, i64 cOffset, int accumulate, int outBf16, int epilogue) {
+    const bool bf16 = outBf16 != 0;
+    C = bf16 ? (void*)((bf16_t*)C + cOffset) : (void*)((float*)C + cOffset);
+    if (aux != nullptr) aux = bf16 ? (void*)((bf16_t*)aux + cOffset) : (void*)((float*)aux + cOffset);
+    const int rows = min(BM, M - m0), cols = min(BN, N - n0);
+#pragma unroll 1
+    for (int e = threadIdx.x; e < BM * BN; e += THREADS) {
+        const int r = e / BN, c = e % BN;
+        if (r >= rows) break;  // e only grows
+        if (c < cols)
+            finish(C, aux, bias, (i64)(m0 + r) * N + n0 + c, n0 + c, Cs[epilogue_slot<BN>(r, c)], accumulate, bf16, epilogue);
+    }
+}
