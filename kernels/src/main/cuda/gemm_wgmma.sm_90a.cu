@@ -95,8 +95,9 @@ __device__ __forceinline__ void gemm_wgmma(void* C, const bf16_t* A, const bf16_
     constexpr int THREADS = BM / 64 * 128;
     constexpr uint32_t A_BYTES = BM * WG_ROW_BYTES, B_BYTES = BN * WG_ROW_BYTES, STAGE_BYTES = A_BYTES + B_BYTES;
     // The swizzle pattern repeats every 1024 bytes of shared address, so the ring starts on such a
-    // boundary; the launcher asks for 1024 bytes more than the ring for this.
-    extern __shared__ __align__(1024) unsigned char shared_bytes[];
+    // boundary; the launcher asks for 1024 bytes more than the ring for this. (Only 16-byte alignment
+    // of dynamic shared memory is promised; declaring more would let the compiler drop the round-up.)
+    extern __shared__ __align__(16) unsigned char shared_bytes[];
     const uint32_t unaligned = smem_address(shared_bytes);
     const uint32_t ring = (unaligned + 1023) & ~1023u;
     unsigned char* ring_bytes = shared_bytes + (ring - unaligned);
