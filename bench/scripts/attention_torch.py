@@ -3,7 +3,7 @@
 
 Usage: attention_torch.py SHAPES.json OUT.json [reps]
 SHAPES.json comes from `AttentionBench --list-shapes`; OUT.json gets {"cases": [{"name", "ms", ...}]}.
-bf16 [B, H, T, D] inputs filled with 0.1 as in AttentionBench; no mask (so SDPA may use its flash
+bf16 [B, H, T, D] inputs N(0, 1), random as in AttentionBench; no mask (so SDPA may use its flash
 kernel), dropout_p as listed. Forward and backward are timed separately with CUDA events, median of
 `reps` after 3 warm-ups, and "ms" is their sum, as AttentionBench reports its own.
 """
@@ -37,8 +37,8 @@ def main():
     results = []
     for c in shapes:
         shape = (c["b"], c["h"], c["t"], c["d"])
-        q, k, v = (torch.full(shape, 0.1, dtype=torch.bfloat16, device="cuda", requires_grad=True) for _ in range(3))
-        d_out = torch.full(shape, 0.1, dtype=torch.bfloat16, device="cuda")
+        q, k, v = (torch.randn(shape, dtype=torch.bfloat16, device="cuda", requires_grad=True) for _ in range(3))
+        d_out = torch.randn(shape, dtype=torch.bfloat16, device="cuda")
         p = c["p"]
         fwd = time_ms(lambda: F.scaled_dot_product_attention(q, k, v, dropout_p=p), reps)
         out = F.scaled_dot_product_attention(q, k, v, dropout_p=p)
