@@ -81,10 +81,12 @@ __device__ __forceinline__ uint64_t step_descriptor(uint32_t tile, int row0, int
     return wgmma_descriptor(tile + row0 * WG_ROW_BYTES + s * 32, 16, 1024);
 }
 
+// One k16 step. The instruction's trans flags say which operand is MN-major: A when stored [K, M]
+// (TA), B when stored [K, N] (not TB; wgmma's default B is K-major, the [N, K] that TB means).
 template <int BN, bool TA, bool TB>
 __device__ __forceinline__ void wgmma_step(float (&acc)[BN / 2], uint64_t a, uint64_t b) {
-    if constexpr (BN == 256) wgmma_m64n256k16<TA, TB>(acc, a, b, 1);
-    else wgmma_m64n128k16<TA, TB>(acc, a, b, 1);
+    if constexpr (BN == 256) wgmma_m64n256k16<TA, !TB>(acc, a, b, 1);
+    else wgmma_m64n128k16<TA, !TB>(acc, a, b, 1);
 }
 
 template <bool TA, bool TB, int BM, int BN, int STAGES>
