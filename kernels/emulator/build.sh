@@ -3,7 +3,8 @@
 # emulated driver plus every kernel family compiled for the host. With it, the CUDA backend and
 # its gpu tests run where there is no GPU:
 #   mvn -B verify -Delectra.cuda.emulator=$PWD/kernels/target/emulator/libcuda.so.1
-# --test also runs the device-side smoke test (gemm_tc through emulated tensor-core instructions).
+# --test also runs the device-side smoke tests: gemm_tc through emulated tensor-core instructions,
+# then the wgmma emulation through test kernels of its own (test/wgmma_smoke.cu).
 # Needs g++ and python3; without them it says so and exits 0, building nothing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -44,4 +45,10 @@ if [ "$run_test" = 1 ]; then
     g++ -std=c++17 -O2 -I"$here" "$here/test/gemm_tc_smoke.cpp" -o "$out/gemm_tc_smoke" -L"$out" -l:libcuda.so.1 \
         -Wl,-rpath,"$out" -lpthread
     "$out/gemm_tc_smoke"
+    # The wgmma test kernels are no family: translated apart from src/, linked into the test only.
+    mkdir -p "$out/test"
+    python3 "$here/translate.py" --kernel "$here/test/wgmma_smoke.cu" "$out/test/wgmma_smoke_kernels.cpp"
+    g++ "${flags[@]}" "$out/test/wgmma_smoke_kernels.cpp" "$here/test/wgmma_smoke.cpp" -o "$out/wgmma_smoke" -L"$out" \
+        -l:libcuda.so.1 -Wl,-rpath,"$out" -lpthread
+    "$out/wgmma_smoke"
 fi

@@ -116,7 +116,7 @@ namespace cuemu __attribute__((visibility("hidden"))) {
 
 inline constexpr int kDriverVersion = 13000;  // CUDA 13.0: accepts PTX ISA up to 9.0
 inline constexpr int kMaxPtxMajor = 9, kMaxPtxMinor = 0;
-inline constexpr int kComputeMajor = 8, kComputeMinor = 0;
+inline constexpr int kComputeMajor = 9, kComputeMinor = 0;  // Hopper: the sm_90a families load
 inline constexpr int kSmTarget = 10 * kComputeMajor + kComputeMinor;
 inline constexpr int kMultiprocessors = 4;
 inline constexpr const char* kDeviceName = "CUDA emulator on the CPU (electra-java)";

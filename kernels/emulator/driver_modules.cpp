@@ -18,6 +18,7 @@ struct PtxEntry {
 struct PtxText {
     int major = -1, minor = -1;  // .version
     int sm = -1;                 // .target sm_NN
+    bool archSpecific = false;   // .target sm_NNa: runs on exactly that compute capability
     std::string target;
     std::vector<PtxEntry> entries;
 };
@@ -148,7 +149,12 @@ std::string parsePtx(const std::string& text, PtxText& out) {
         size_t end = text.find('\n', target[0]);
         out.target = text.substr(target[0] + 7, end == std::string::npos ? std::string::npos : end - target[0] - 7);
         size_t sm = out.target.find("sm_");
-        if (sm != std::string::npos) out.sm = atoi(out.target.c_str() + sm + 3);
+        if (sm != std::string::npos) {
+            const char* digits = out.target.c_str() + sm + 3;
+            out.sm = atoi(digits);
+            while (isdigit(static_cast<unsigned char>(*digits))) digits++;
+            out.archSpecific = *digits == 'a';
+        }
         while (!out.target.empty() && isSpace(out.target.front())) out.target.erase(0, 1);
         while (!out.target.empty() && isSpace(out.target.back())) out.target.pop_back();
     }
@@ -199,6 +205,11 @@ std::vector<std::string> bindEntries(const PtxText& ptx, std::vector<const emu::
     }
     if (ptx.sm > kSmTarget) {
         problems.push_back(format(".target %s is newer than the emulated device (sm_%d)", ptx.target.c_str(), kSmTarget));
+        return problems;
+    }
+    if (ptx.archSpecific && ptx.sm != kSmTarget) {
+        problems.push_back(format(".target %s is specific to compute capability %d.%d; the emulated device is sm_%d",
+                                  ptx.target.c_str(), ptx.sm / 10, ptx.sm % 10, kSmTarget));
         return problems;
     }
     for (const PtxEntry& e : ptx.entries) {

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
+#include <memory>
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -59,22 +60,73 @@ constexpr size_t STACK_BYTES = 256 * 1024;
 constexpr size_t GUARD_BYTES = 4096;
 constexpr size_t STATIC_SHARED_LIMIT = 48 * 1024;
 constexpr int MAX_IN_WORDS = 16, MAX_OUT_WORDS = 4;
+constexpr int MAX_TOKEN_REGISTERS = 128;  // the widest {} group: wgmma m64n256's 128 f32 accumulators
+constexpr int WARPGROUP_THREADS = 128;
+constexpr int WGMMA_MAX_REGS = 128;        // f32 accumulators per thread of m64n256
+constexpr size_t SHARED_CHUNKS = MAX_SHARED_PER_BLOCK / 16;
+// What an accumulator register of an in-flight wgmma.mma_async holds until its wait: a NaN, so a
+// thread that reads it early computes NaN; a thread that writes it is caught at the wait.
+constexpr uint32_t WGMMA_IN_FLIGHT = 0x7fc0ffeeu;
 
 enum class State { Runnable, AtBarrier, AtCollective, Done, Faulted };
 
 // One asm statement, parsed once: its instruction and, per top-level operand ("%3", "{%0, %1}",
-// "[%4]", "16"), the asm operands it names or its constant.
-enum class Op { CvtBf16x2, CpAsync16, CpAsync4, CommitGroup, WaitGroup, WaitAll, Ldmatrix, LdmatrixTrans, Mma };
+// "[%4]", "16", "p"), the asm operands it names, its constant or its name.
+enum class Op {
+    CvtBf16x2, CpAsync16, CpAsync4, CommitGroup, WaitGroup, WaitAll, Ldmatrix, LdmatrixTrans, Mma,
+    WgmmaFence, WgmmaCommit, WgmmaWait, FenceProxyAsync, WgmmaMma
+};
 
 struct Token {
-    int refs[4];
-    int count = 0;  // 0: a constant
-    uint64_t constant = 0;
+    std::vector<int> refs;
+    int count = 0;  // refs.size(); 0: a constant or a name
+    int64_t constant = 0;
+    std::string name;  // a bare identifier (a predicate register)
 };
 
 struct Instruction {
     Op op;
     std::vector<Token> tokens;  // the operands after the mnemonic
+    int n = 0;                  // wgmma.mma_async: the N of m64nNk16
+    int scaleDRef = -1;         // wgmma.mma_async: the asm operand setp.ne.b32 turns into scale-d
+};
+
+// The 16-byte shared chunks read by one wgmma.mma_async and their bytes when it read them: the
+// last thread of the warpgroup to complete the op checks that nothing has changed them since.
+struct WgmmaReads {
+    std::vector<uint32_t> chunks;  // chunk indices (shared offset / 16), A's first
+    size_t aChunks = 0;
+    std::vector<unsigned char> bytes;
+    int pending = WARPGROUP_THREADS;  // threads that have not completed the op
+};
+
+// One thread's share of an issued wgmma.mma_async: where its accumulators go and what they become.
+struct WgmmaOp {
+    int group = -1;  // the wgmma-group (commit order); -1 until committed
+    int regs = 0;
+    uintptr_t lo = 0, hi = 0;  // the lowest and highest register address
+    float* reg[WGMMA_MAX_REGS];
+    uint32_t result[WGMMA_MAX_REGS];
+    std::shared_ptr<WgmmaReads> reads;
+};
+
+// The accumulators a wgmma.wait_group last wrote, and how many wgmma.fence the thread had run then:
+// a later mma_async that finds them changed by the thread needs a wgmma.fence since.
+struct WgmmaWritten {
+    int regs = 0;
+    float* reg[WGMMA_MAX_REGS];
+    uint32_t value[WGMMA_MAX_REGS];
+    uint64_t fences = 0;
+};
+
+// Who last landed cp.async data in a 16-byte shared chunk, and whether that thread has since run
+// fence.proxy.async (and at which barrier epoch): the async proxy (wgmma) may read it only after
+// such a fence and a __syncthreads.
+struct ChunkState {
+    uint16_t owner = 0;  // the landing thread's index + 1; 0: nothing pending
+    uint8_t fenced = 0;
+    uint8_t listed = 0;  // in Worker::touchedChunks
+    uint32_t epoch = 0;  // the block's barrier epoch at the fence
 };
 
 
@@ -93,6 +145,27 @@ struct Fiber {
     std::vector<AsyncCopy> copies;
     int committedGroups = 0;
     uint64_t copiesIssued = 0;  // this lane's cp.async count: the k-th of every lane is one warp instruction
+    std::vector<WgmmaOp> wgmma;          // issued, not yet completed, in issue order
+    int wgmmaCommitted = 0;              // wgmma-groups committed so far
+    uint64_t wgmmaFences = 0;            // wgmma.fence instructions run so far
+    std::vector<WgmmaWritten> wgmmaWritten;
+    std::vector<uint32_t> unfencedChunks;  // chunks whose cp.async data this thread landed, not proxy-fenced yet
+};
+
+// The parameters every thread of a warpgroup must agree on when it issues wgmma.mma_async.
+struct WgmmaIssue {
+    const char* text;
+    uint64_t descA, descB;
+    uint32_t scaleD, transA, transB;
+    uint64_t fences;
+    int committed;
+    size_t inFlight;
+};
+
+struct WarpGroup {
+    int arrived = 0;
+    WgmmaIssue issue{};
+    std::vector<uint32_t> in;  // [thread of the group][register]: the accumulator inputs
 };
 
 // One warp-wide cp.async instruction as its lanes issue it: each lane's global source range.
@@ -120,6 +193,11 @@ struct Launch;
 struct Worker {
     std::vector<Fiber> fibers;
     std::vector<Warp> warps;
+    std::vector<WarpGroup> groups;
+    unsigned blockThreads = 0;
+    uint32_t barrierEpoch = 1;             // barriers released in this block, plus one
+    std::vector<ChunkState> chunks;        // per 16-byte chunk of shared memory
+    std::vector<uint32_t> touchedChunks;   // chunks with a state to clear before the next block
     unsigned char* stacks = nullptr;
     size_t stackCount = 0;
     std::vector<unsigned char> shared;
@@ -220,6 +298,26 @@ void releaseBarrier(Worker& w) {
     for (Fiber& f : w.fibers)
         if (f.state == State::AtBarrier) f.state = State::Runnable;
     w.atBarrier = 0;
+    w.barrierEpoch++;
+}
+
+// cp.async data of thread f has landed at dst: until f runs fence.proxy.async, the async proxy
+// (wgmma.mma_async) must not read those chunks.
+void markLanded(Worker& w, Fiber& f, const unsigned char* dst, int bytes) {
+    if (bytes <= 0) return;
+    const uint32_t offset = (uint32_t)(dst - w.shared.data());
+    const uint16_t me = (uint16_t)(&f - w.fibers.data() + 1);
+    for (uint32_t c = offset >> 4; c <= (offset + bytes - 1) >> 4; c++) {
+        ChunkState& st = w.chunks[c];
+        if (st.owner == me && !st.fenced) continue;  // already listed for f's next fence
+        if (!st.listed) {
+            st.listed = 1;
+            w.touchedChunks.push_back(c);
+        }
+        st.owner = me;
+        st.fenced = 0;
+        f.unfencedChunks.push_back(c);
+    }
 }
 
 // A fiber starts here (its stack is prepared to "return" into it) and never returns.
@@ -227,11 +325,22 @@ void fiberMain() {
     Worker& w = worker();
     Fiber* f = w.current;
     w.launch->kernel->call(w.launch->params);
+    if (!f->wgmma.empty() && w.error.empty()) {
+        int uncommitted = 0;
+        for (const WgmmaOp& op : f->wgmma) uncommitted += op.group < 0;
+        char b[200];
+        snprintf(b, sizeof b,
+                 " exited with %zu wgmma.mma_async in flight (%d of them never committed): a wgmma.wait_group must "
+                 "complete every one",
+                 f->wgmma.size(), uncommitted);
+        w.error = where() + b;
+    }
     if (!f->copies.empty()) {
         // A thread may end with copies in flight only if nothing reads them; they still land.
         for (AsyncCopy& c : f->copies) {
             memcpy(c.dst, c.src, c.srcBytes);
             memset(c.dst + c.srcBytes, 0, c.bytes - c.srcBytes);
+            markLanded(w, *f, c.dst, c.bytes);
         }
         f->copies.clear();
     }
@@ -243,6 +352,8 @@ void fiberMain() {
         if (w.error.empty())
             w.error = where() + " exited while lanes of its warp wait for it at a warp collective";
     }
+    if ((size_t)(f->warp / 4) < w.groups.size() && w.groups[f->warp / 4].arrived != 0 && w.error.empty())
+        w.error = where() + " exited while threads of its warpgroup wait for it at wgmma.mma_async";
     if (w.atBarrier > 0 && w.atBarrier == w.live) releaseBarrier(w);
     emu_switch_stack(&f->sp, w.schedulerSp);
     abort();
@@ -261,6 +372,11 @@ void prepareFiber(Worker& w, size_t i) {
     f.copies.clear();
     f.committedGroups = 0;
     f.copiesIssued = 0;
+    f.wgmma.clear();
+    f.wgmmaCommitted = 0;
+    f.wgmmaFences = 0;
+    f.wgmmaWritten.clear();
+    f.unfencedChunks.clear();
 }
 
 void runBlock(Worker& w, const Launch& L, Dim3 index) {
@@ -273,6 +389,13 @@ void runBlock(Worker& w, const Launch& L, Dim3 index) {
     // variables are filled as they are placed, in shared_site).
     memset(w.shared.data(), 0xff, L.dynamicSmem);
     w.warps.assign((n + 31) / 32, Warp{});
+    w.blockThreads = n;
+    if (w.groups.size() < (n + 127) / 128) w.groups.resize((n + 127) / 128);
+    for (WarpGroup& g : w.groups) g.arrived = 0;
+    w.barrierEpoch = 1;
+    if (w.chunks.size() != SHARED_CHUNKS) w.chunks.assign(SHARED_CHUNKS, ChunkState{});
+    for (uint32_t c : w.touchedChunks) w.chunks[c] = ChunkState{};
+    w.touchedChunks.clear();
     for (unsigned i = 0; i < n; i++) {
         Fiber& f = w.fibers[i];
         f.coords.thread = {i % L.block.x, (i / L.block.x) % L.block.y, i / (L.block.x * L.block.y)};
@@ -303,8 +426,8 @@ void runBlock(Worker& w, const Launch& L, Dim3 index) {
             }
             char b[300];
             snprintf(b, sizeof b,
-                     "deadlock in block (%u,%u,%u): %d threads wait at __syncthreads, %d at a warp collective, %d "
-                     "have exited",
+                     "deadlock in block (%u,%u,%u): %d threads wait at __syncthreads, %d at a warp or warpgroup "
+                     "collective, %d have exited",
                      index.x, index.y, index.z, barrier, collective, (int)n - w.live);
             w.error = b;
         }
@@ -526,10 +649,17 @@ uint32_t shared_offset(const void* p) {
 
 namespace {
 
-Instruction parsePtx(const char* text) {
-    std::string s(text);
-    while (!s.empty() && (s.back() == '\n' || s.back() == ';' || s.back() == ' ')) s.pop_back();
-    const size_t sp = s.find_first_of(" \t");
+std::string trimmed(const std::string& s) {
+    const size_t a = s.find_first_not_of(" \t\n\r");
+    if (a == std::string::npos) return "";
+    const size_t b = s.find_last_not_of(" \t\n\r;");
+    return b < a ? "" : s.substr(a, b - a + 1);
+}
+
+// One statement: "mnemonic op, op, ..." (text is the whole asm statement, for messages).
+Instruction parseStatement(const std::string& statement, const char* text) {
+    const std::string s = trimmed(statement);
+    const size_t sp = s.find_first_of(" \t\n");
     const std::string mnemonic = s.substr(0, sp);
     static const std::pair<const char*, Op> known[] = {
         {"cvt.rn.bf16x2.f32", Op::CvtBf16x2},
@@ -541,6 +671,10 @@ Instruction parsePtx(const char* text) {
         {"ldmatrix.sync.aligned.m8n8.x4.shared.b16", Op::Ldmatrix},
         {"ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16", Op::LdmatrixTrans},
         {"mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32", Op::Mma},
+        {"wgmma.fence.sync.aligned", Op::WgmmaFence},
+        {"wgmma.commit_group.sync.aligned", Op::WgmmaCommit},
+        {"wgmma.wait_group.sync.aligned", Op::WgmmaWait},
+        {"fence.proxy.async.shared::cta", Op::FenceProxyAsync},
     };
     Instruction in{};
     bool found = false;
@@ -550,16 +684,38 @@ Instruction parsePtx(const char* text) {
             found = true;
         }
     }
+    // wgmma.mma_async.sync.aligned.m64nNk16.f32.bf16.bf16: N a multiple of 8 up to 256
+    static const std::string wgPrefix = "wgmma.mma_async.sync.aligned.m64n", wgSuffix = "k16.f32.bf16.bf16";
+    if (!found && mnemonic.size() > wgPrefix.size() + wgSuffix.size() && mnemonic.compare(0, wgPrefix.size(), wgPrefix) == 0 &&
+        mnemonic.compare(mnemonic.size() - wgSuffix.size(), wgSuffix.size(), wgSuffix) == 0) {
+        const std::string digits = mnemonic.substr(wgPrefix.size(), mnemonic.size() - wgPrefix.size() - wgSuffix.size());
+        const int n = digits.find_first_not_of("0123456789") == std::string::npos && digits.size() <= 3 ? atoi(digits.c_str()) : 0;
+        if (n < 8 || n > 256 || n % 8 != 0) fail("wgmma.mma_async shape m64n%sk16: N must be a multiple of 8 up to 256", digits.c_str());
+        in.op = Op::WgmmaMma;
+        in.n = n;
+        found = true;
+    }
     if (!found) fail("inline PTX the emulator does not know: %s", text);
     if (sp == std::string::npos) return in;
     Token t;
     int depth = 0;
-    std::string digits;
+    std::string word;
     auto flush = [&] {
-        if (t.count == 0) t.constant = strtoull(digits.c_str(), nullptr, 0);
+        if (t.count == 0) {
+            char* end = nullptr;
+            t.constant = strtoll(word.c_str(), &end, 0);
+            if (word.empty() || *end != '\0') {
+                const bool identifier = !word.empty() && (isalpha((unsigned char)word[0]) || word[0] == '_');
+                if (!identifier) fail("inline PTX operand '%s' the emulator cannot read: %s", word.c_str(), text);
+                t.name = word;
+                t.constant = 0;
+            }
+        } else if (!word.empty()) {
+            fail("inline PTX operand mixes registers and '%s': %s", word.c_str(), text);
+        }
         in.tokens.push_back(t);
         t = Token{};
-        digits.clear();
+        word.clear();
     };
     for (size_t i = sp + 1; i < s.size(); i++) {
         const char c = s[i];
@@ -569,14 +725,70 @@ Instruction parsePtx(const char* text) {
         else if (c == '%') {
             int n = 0;
             while (i + 1 < s.size() && isdigit((unsigned char)s[i + 1])) n = n * 10 + (s[++i] - '0');
-            if (t.count == 4) fail("inline PTX operand with more than 4 registers: %s", text);
-            t.refs[t.count++] = n;
-        } else if (c != ' ' && c != '\t' && c != '\n') {
-            digits += c;
+            if (t.count == MAX_TOKEN_REGISTERS)
+                fail("inline PTX operand with more than %d registers: %s", MAX_TOKEN_REGISTERS, text);
+            t.refs.push_back(n);
+            t.count++;
+        } else if (c != ' ' && c != '\t' && c != '\n' && (c != ',' || depth == 0)) {
+            word += c;
         }
     }
     flush();
     return in;
+}
+
+// The asm statement as wgmma.cuh writes wgmma.mma_async, a scope that turns an int into scale-d:
+//   { .reg .pred p; setp.ne.b32 p, %X, 0; wgmma.mma_async.sync.aligned.m64nNk16.f32.bf16.bf16
+//     {%0, .., %R-1}, %a, %b, p, 1, 1, %ta, %tb; }
+Instruction parseWgmmaBlock(const std::string& s, const char* text) {
+    const size_t open = s.find('{'), close = s.rfind('}');
+    std::vector<std::string> statements;
+    std::string current;
+    int depth = 0;
+    for (size_t i = open + 1; i < close; i++) {  // split at ';' outside the accumulator braces
+        const char c = s[i];
+        if (c == '{') depth++;
+        if (c == '}') depth--;
+        if (c == ';' && depth == 0) {
+            if (!trimmed(current).empty()) statements.push_back(trimmed(current));
+            current.clear();
+        } else {
+            current += c;
+        }
+    }
+    if (!trimmed(current).empty()) statements.push_back(trimmed(current));
+    auto unknown = [&] { fail("inline PTX the emulator does not know (a { } scope other than wgmma.cuh's mma_async): %s", text); };
+    if (statements.size() != 3) unknown();
+    // .reg .pred NAME
+    char pred[64] = "", pred2[64] = "";
+    int consumed = 0;
+    if (sscanf(statements[0].c_str(), ".reg .pred %63[A-Za-z0-9_]%n", pred, &consumed) != 1 || statements[0][consumed] != '\0')
+        unknown();
+    // setp.ne.b32 NAME, %X, 0
+    int source = -1;
+    consumed = 0;
+    if (sscanf(statements[1].c_str(), "setp.ne.b32 %63[A-Za-z0-9_] , %%%d , 0%n", pred2, &source, &consumed) != 2 ||
+        statements[1][consumed] != '\0' || strcmp(pred, pred2) != 0)
+        unknown();
+    Instruction in = parseStatement(statements[2], text);
+    if (in.op != Op::WgmmaMma) unknown();
+    in.scaleDRef = source;
+    const std::vector<Token>& t = in.tokens;
+    if (t.size() != 8) fail("wgmma.mma_async with %zu operands, not 8 (d, a-desc, b-desc, scale-d, imm-scale-a, imm-scale-b, imm-trans-a, imm-trans-b): %s", t.size(), text);
+    if (t[0].count != in.n / 2) fail("wgmma.mma_async m64n%dk16 .f32 takes %d accumulator registers, not %d: %s", in.n, in.n / 2, t[0].count, text);
+    if (t[1].count != 1) fail("wgmma.mma_async: the emulator implements A from shared memory only (a 64-bit descriptor), not a register fragment: %s", text);
+    if (t[2].count != 1) fail("wgmma.mma_async: b-desc must be one 64-bit register: %s", text);
+    if (t[3].count != 0 || t[3].name != pred) fail("wgmma.mma_async: scale-d must be the predicate %s set just before: %s", pred, text);
+    for (int i : {4, 5})
+        if (t[i].count != 0 || !t[i].name.empty() || (t[i].constant != 1 && t[i].constant != -1))
+            fail("wgmma.mma_async: imm-scale-a and imm-scale-b are the constants 1 or -1: %s", text);
+    return in;
+}
+
+Instruction parsePtx(const char* text) {
+    const std::string s = trimmed(text);
+    if (!s.empty() && s[0] == '{') return parseWgmmaBlock(s, text);
+    return parseStatement(s, text);
 }
 
 struct Operands {
@@ -608,7 +820,7 @@ uint16_t floatToBf16(float x) {
     return (uint16_t)(u >> 16);
 }
 
-void landCopies(Fiber& f, int keepGroups) {
+void landCopies(Worker& w, Fiber& f, int keepGroups) {
     // Groups are numbered in commit order; all but the newest keepGroups land now.
     const int landBelow = f.committedGroups - keepGroups;
     size_t kept = 0;
@@ -617,6 +829,7 @@ void landCopies(Fiber& f, int keepGroups) {
         if (c.group >= 0 && c.group < landBelow) {
             memcpy(c.dst, c.src, c.srcBytes);
             memset(c.dst + c.srcBytes, 0, c.bytes - c.srcBytes);
+            markLanded(w, f, c.dst, c.bytes);
         } else {
             f.copies[kept++] = c;
         }
@@ -628,6 +841,300 @@ void commit(Fiber& f) {
     for (AsyncCopy& c : f.copies)
         if (c.group < 0) c.group = f.committedGroups;
     f.committedGroups++;
+}
+
+// ---- wgmma (PTX ISA, "Asynchronous Warpgroup Level Matrix Multiply-Accumulate Instructions") ----
+
+// A shared-memory matrix descriptor ("Matrix Descriptor Format"), decoded.
+struct Descriptor {
+    uint32_t start, lbo, sbo;  // bytes
+    int swizzle;               // the swizzle row in bytes: 128, 64, 32; 0 for none (interleaved)
+};
+
+Descriptor decodeDescriptor(uint64_t d, const char* which) {
+    const uint64_t fields = 0x3fffull | (0x3fffull << 16) | (0x3fffull << 32) | (7ull << 49) | (3ull << 62);
+    if (d & ~fields)
+        fail("wgmma.mma_async %s-desc 0x%016llx sets bits outside the descriptor's fields (14-15, 30-31, 46-48, 52-61 "
+             "are not part of the format: an encoding error)", which, (unsigned long long)d);
+    const int base = (int)((d >> 49) & 7);
+    if (base != 0)
+        fail("wgmma.mma_async %s-desc 0x%016llx has matrix base offset %d: the emulator implements base offset 0 only "
+             "(each swizzle pattern starting on its 1024/512/256-byte boundary)", which, (unsigned long long)d, base);
+    static const int rowBytes[4] = {0, 128, 64, 32};
+    return {(uint32_t)(d & 0x3fff) << 4, (uint32_t)((d >> 16) & 0x3fff) << 4, (uint32_t)((d >> 32) & 0x3fff) << 4,
+            rowBytes[d >> 62]};
+}
+
+// The shared byte address of element (i, k) of a bf16 wgmma operand, i its M (A) or N (B) index and
+// k < 16 its K index: the canonical layouts ("Canonical Layouts"; T = 8 bf16 = 16 bytes) in bytes,
+// with S the swizzle row (128, 64 or 32 bytes):
+//   K-major,  swizzled: (i % 8) S + (i / 8) SBO + 2 k                        (LBO unused)
+//   K-major,  none:     (i % 8) 16 + (i / 8) SBO + (k % 8) 2 + (k / 8) LBO
+//   MN-major, swizzled: (i % (S/2)) 2 + (i / (S/2)) LBO + (k % 8) S + (k / 8) SBO
+//   MN-major, none:     (i % 8) 2 + (i / 8) SBO + (k % 8) 16 + (k / 8) LBO
+// plus the start address; then the swizzle Swizzle<log2(S/16), 4, 3> of the absolute shared
+// address: bits [4, 4+b) ^= bits [7, 7+b) (for 128 bytes: the 16-byte chunk ^= row % 8).
+uint32_t operandAddress(const Descriptor& d, bool mnMajor, int i, int k) {
+    uint32_t a;
+    if (d.swizzle == 0) {
+        a = mnMajor ? 2 * (i % 8) + (i / 8) * d.sbo + 16 * (k % 8) + (k / 8) * d.lbo
+                    : 16 * (i % 8) + (i / 8) * d.sbo + 2 * (k % 8) + (k / 8) * d.lbo;
+    } else {
+        const int S = d.swizzle, perRow = S / 2;
+        a = mnMajor ? 2 * (i % perRow) + (i / perRow) * d.lbo + S * (k % 8) + (k / 8) * d.sbo
+                    : S * (i % 8) + (i / 8) * d.sbo + 2 * k;
+    }
+    a += d.start;
+    if (d.swizzle) a ^= ((a >> 7) & (uint32_t)(d.swizzle / 16 - 1)) << 4;
+    return a;
+}
+
+// Whether [a, a + bytes) is shared memory of this block: its dynamic bytes or a static variable's area.
+bool sharedValid(const Worker& w, uint32_t a, uint32_t bytes) {
+    const size_t end = (size_t)a + bytes, staticStart = (w.dynamicBytes + 127) & ~(size_t)127;
+    return end <= w.dynamicBytes || (a >= staticStart && end <= w.sharedTop);
+}
+
+std::string threadName(const Worker& w, int owner) {
+    const uint3 t = w.fibers[owner - 1].coords.thread;
+    char b[64];
+    snprintf(b, sizeof b, "thread (%u,%u,%u)", t.x, t.y, t.z);
+    return b;
+}
+
+// The newest of ops[from, to) that writes register p (the r-th register of the caller's list), or
+// null; *index: p's position among that op's registers.
+const WgmmaOp* writerOf(const std::vector<WgmmaOp>& ops, size_t from, size_t to, const float* p, int r, int* index = nullptr) {
+    const uintptr_t a = (uintptr_t)p;
+    for (size_t i = to; i-- > from;) {
+        const WgmmaOp& op = ops[i];
+        if (a < op.lo || a > op.hi) continue;
+        for (int q = r < op.regs && op.reg[r] == p ? r : 0; q < op.regs; q++) {
+            if (op.reg[q] == p) {
+                if (index) *index = q;
+                return &op;
+            }
+        }
+    }
+    return nullptr;
+}
+
+// The accumulator inputs of a new mma_async of this thread: a register an in-flight op of the
+// thread writes chains to that op's result (wgmma orders accumulator accesses of same-shape ops
+// itself); any other register is taken as the thread holds it. Registers the thread changed where
+// the ISA forbids it are errors.
+void resolveAccumulators(Fiber& f, float* const* ptr, uint32_t* input, int regs) {
+    const WgmmaWritten* written = nullptr;
+    for (const WgmmaWritten& rec : f.wgmmaWritten)
+        if (rec.regs == regs && memcmp(rec.reg, ptr, regs * sizeof(float*)) == 0) written = &rec;
+    for (int r = 0; r < regs; r++) {
+        int q = 0;
+        const WgmmaOp* producer = writerOf(f.wgmma, 0, f.wgmma.size(), ptr[r], r, &q);
+        if (producer) {
+            if (input[r] != WGMMA_IN_FLIGHT)
+                fail("accumulator register %d of wgmma.mma_async was written by the thread while an earlier "
+                     "wgmma.mma_async that produces it was in flight (before the wgmma.wait_group that completes it)", r);
+            input[r] = producer->result[q];
+        } else if (written && written->fences == f.wgmmaFences && input[r] != written->value[r]) {
+            fail("accumulator register %d of wgmma.mma_async was changed by the thread after the wgmma.wait_group "
+                 "that wrote it, with no wgmma.fence since (PTX ISA: a wgmma.fence must separate a register access from "
+                 "a wgmma.mma_async that accesses the same registers)", r);
+        }
+    }
+}
+
+// Computes one wgmma.mma_async for the whole warpgroup (run by its last thread to arrive): reads
+// A and B through their descriptors, checks the proxy state of every chunk read, snapshots those
+// chunks and leaves each thread's results in its newest WgmmaOp.
+void runWgmma(Worker& w, WarpGroup& G, int group, const Instruction& in) {
+    const WgmmaIssue& is = G.issue;
+    const int n = in.n, regs = n / 2;
+    const Descriptor da = decodeDescriptor(is.descA, "a"), db = decodeDescriptor(is.descB, "b");
+    const double scaleA = (double)in.tokens[4].constant, scaleB = (double)in.tokens[5].constant;
+    auto reads = std::make_shared<WgmmaReads>();
+    std::vector<uint32_t>& chunks = reads->chunks;
+    chunks.reserve(64 * 16 + 16 * n);
+    static thread_local double A[64][16], Bt[256][16];
+    auto element = [&](const Descriptor& d, bool mnMajor, int i, int k, const char* which) {
+        const uint32_t a = operandAddress(d, mnMajor, i, k);
+        if (!sharedValid(w, a, 2))
+            fail("wgmma.mma_async (warpgroup %d) reads %s element (%s %d, k %d) at shared 0x%x, outside the block's "
+                 "shared memory (%zu dynamic bytes, static up to 0x%zx)", group, which, which[0] == 'A' ? "m" : "n", i, k,
+                 a, w.dynamicBytes, w.sharedTop);
+        chunks.push_back(a >> 4);
+        uint16_t v;
+        memcpy(&v, w.shared.data() + a, 2);
+        return (double)bf16ToFloat(v);
+    };
+    for (int m = 0; m < 64; m++)
+        for (int k = 0; k < 16; k++) A[m][k] = scaleA * element(da, is.transA, m, k, "A");
+    std::sort(chunks.begin(), chunks.end());
+    chunks.erase(std::unique(chunks.begin(), chunks.end()), chunks.end());
+    reads->aChunks = chunks.size();
+    for (int c = 0; c < n; c++)
+        for (int k = 0; k < 16; k++) Bt[c][k] = scaleB * element(db, is.transB, c, k, "B");
+    std::sort(chunks.begin() + reads->aChunks, chunks.end());
+    chunks.erase(std::unique(chunks.begin() + reads->aChunks, chunks.end()), chunks.end());
+    // The async proxy sees cp.async data only after its landing thread's fence.proxy.async and a
+    // barrier after that fence (every thread of the warpgroup issues this op after that barrier).
+    for (size_t i = 0; i < chunks.size(); i++) {
+        ChunkState& st = w.chunks[chunks[i]];
+        if (!st.owner) continue;
+        const char* which = i < reads->aChunks ? "A" : "B";
+        if (!st.fenced)
+            fail("wgmma.mma_async (warpgroup %d) reads %s at shared 0x%x, which %s's cp.async landed with no "
+                 "fence.proxy.async.shared::cta by that thread since: the async proxy may not see it", group, which,
+                 chunks[i] * 16, threadName(w, st.owner).c_str());
+        if (st.epoch >= w.barrierEpoch)
+            fail("wgmma.mma_async (warpgroup %d) reads %s at shared 0x%x, whose cp.async data %s proxy-fenced with no "
+                 "__syncthreads between that fence and this wgmma.mma_async", group, which, chunks[i] * 16,
+                 threadName(w, st.owner).c_str());
+        st.owner = 0;  // fenced, and a barrier since: visible to every thread's async-proxy reads
+        st.fenced = 0;
+    }
+    reads->bytes.resize(chunks.size() * 16);
+    for (size_t i = 0; i < chunks.size(); i++) memcpy(&reads->bytes[i * 16], w.shared.data() + chunks[i] * 16, 16);
+    // D fragment of m64nNk16 (lane l of warp q of the group, g = l/4, t = l%4): register 4j+2h+b
+    // holds row 16q + g + 8h, column 8j + 2t + b.
+    for (int rank = 0; rank < WARPGROUP_THREADS; rank++) {
+        const int q = rank / 32, g = (rank % 32) / 4, t = rank % 4;
+        WgmmaOp& op = w.fibers[group * WARPGROUP_THREADS + rank].wgmma.back();
+        const uint32_t* c = &G.in[rank * WGMMA_MAX_REGS];
+        for (int r = 0; r < regs; r++) {
+            const int row = 16 * q + g + 8 * ((r >> 1) & 1), col = 8 * (r >> 2) + 2 * t + (r & 1);
+            double s = 0;
+            for (int k = 0; k < 16; k++) s += A[row][k] * Bt[col][k];
+            if (is.scaleD) s += (double)from_bits<float>(c[r]);
+            const float d = (float)s;
+            memcpy(&op.result[r], &d, 4);
+        }
+        op.reads = reads;
+    }
+}
+
+// The last thread of the warpgroup to complete an op checks that the shared memory it read is unchanged.
+void checkReads(Worker& w, const WgmmaReads& r) {
+    for (size_t i = 0; i < r.chunks.size(); i++) {
+        if (memcmp(w.shared.data() + r.chunks[i] * 16, &r.bytes[i * 16], 16) != 0)
+            fail("shared memory at 0x%x (operand %s of a wgmma.mma_async) changed while the op was in flight: it was "
+                 "overwritten before every thread of the warpgroup had completed the op with wgmma.wait_group",
+                 r.chunks[i] * 16, i < r.aChunks ? "A" : "B");
+    }
+}
+
+// wgmma.wait_group: completes this thread's ops of every group below `below` (commit order).
+void completeWgmma(Worker& w, Fiber& f, int below) {
+    size_t done = 0;
+    while (done < f.wgmma.size() && f.wgmma[done].group >= 0 && f.wgmma[done].group < below) done++;
+    if (done == 0) return;
+    for (size_t i = 0; i < done; i++) {
+        const WgmmaOp& op = f.wgmma[i];
+        for (int r = 0; r < op.regs; r++) {
+            uint32_t now;
+            memcpy(&now, op.reg[r], 4);
+            if (now != WGMMA_IN_FLIGHT)
+                fail("accumulator register %d of a wgmma.mma_async was written by the thread while the op was in "
+                     "flight (before the wgmma.wait_group that completes it)", r);
+        }
+    }
+    for (size_t i = 0; i < done; i++) {
+        const WgmmaOp& op = f.wgmma[i];
+        for (int r = 0; r < op.regs; r++)  // a register an op still in flight writes stays in flight
+            if (!writerOf(f.wgmma, done, f.wgmma.size(), op.reg[r], r)) memcpy(op.reg[r], &op.result[r], 4);
+        bool last = true;  // the newest op on exactly these registers: remember what it wrote
+        for (size_t j = i + 1; j < f.wgmma.size() && last; j++)
+            last = !(f.wgmma[j].regs == op.regs && memcmp(f.wgmma[j].reg, op.reg, op.regs * sizeof(float*)) == 0);
+        if (last) {
+            WgmmaWritten* rec = nullptr;
+            for (WgmmaWritten& x : f.wgmmaWritten)
+                if (x.regs == op.regs && x.reg[0] == op.reg[0]) rec = &x;
+            if (!rec) {
+                f.wgmmaWritten.emplace_back();
+                rec = &f.wgmmaWritten.back();
+            }
+            rec->regs = op.regs;
+            memcpy(rec->reg, op.reg, op.regs * sizeof(float*));
+            memcpy(rec->value, op.result, op.regs * 4);
+            rec->fences = f.wgmmaFences;
+        }
+        if (--op.reads->pending == 0) checkReads(w, *op.reads);
+    }
+    f.wgmma.erase(f.wgmma.begin(), f.wgmma.begin() + done);
+}
+
+// wgmma.mma_async: a warpgroup collective. Every thread brings its accumulators and the operands
+// the warpgroup must agree on; the last to arrive computes the op for all 128. The results reach
+// the registers at the wgmma.wait_group that completes the op; until then they hold WGMMA_IN_FLIGHT.
+void wgmmaIssue(Worker& w, Fiber& f, const Instruction& in, const Operands& ops, const char* text) {
+    const std::vector<Token>& t = in.tokens;
+    const int regs = in.n / 2, group = f.warp / 4, rank = (f.warp % 4) * 32 + f.lane;
+    if ((unsigned)(group + 1) * WARPGROUP_THREADS > w.blockThreads)
+        fail("wgmma.mma_async by warpgroup %d (threads %d..%d), but the block has %u threads: a warpgroup is 4 whole warps",
+             group, group * WARPGROUP_THREADS, group * WARPGROUP_THREADS + WARPGROUP_THREADS - 1, w.blockThreads);
+    if (f.wgmmaFences == 0)
+        fail("wgmma.mma_async with no wgmma.fence before it in this thread (PTX ISA: wgmma.fence must precede the "
+             "first wgmma.mma_async)");
+    WgmmaIssue issue{text, ops.value(t[1]), ops.value(t[2]), (uint32_t)ops.at(in.scaleDRef).value != 0,
+                     (uint32_t)ops.value(t[6]), (uint32_t)ops.value(t[7]), f.wgmmaFences, f.wgmmaCommitted, f.wgmma.size()};
+    if (ops.value(t[6]) > 1 || ops.value(t[7]) > 1)
+        fail("wgmma.mma_async imm-trans-a %llu, imm-trans-b %llu: each is 0 or 1", (unsigned long long)ops.value(t[6]),
+             (unsigned long long)ops.value(t[7]));
+    float* ptr[WGMMA_MAX_REGS];
+    uint32_t input[WGMMA_MAX_REGS];
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (int r = 0; r < regs; r++) {
+        const Operand& o = ops.at(t[0].refs[r]);
+        if (!o.ptr || o.bytes != 4) fail("wgmma.mma_async accumulator %d is not a 32-bit \"+f\" operand", r);
+        ptr[r] = (float*)o.ptr;
+        input[r] = (uint32_t)o.value;
+        lo = std::min(lo, (uintptr_t)o.ptr);
+        hi = std::max(hi, (uintptr_t)o.ptr);
+    }
+    resolveAccumulators(f, ptr, input, regs);
+
+    WarpGroup& G = w.groups[group];
+    for (int q = 0; q < 4; q++)
+        if (w.warps[group * 4 + q].exited)
+            fail("wgmma.mma_async waits for threads of warpgroup %d that have exited (warp %d lanes 0x%08x)", group,
+                 group * 4 + q, w.warps[group * 4 + q].exited);
+    if (G.arrived == 0) {
+        G.issue = issue;
+    } else {
+        const WgmmaIssue& a = G.issue;
+        if (a.text != issue.text) fail("threads of warpgroup %d meet different wgmma.mma_async instructions", group);
+        if (a.descA != issue.descA || a.descB != issue.descB)
+            fail("threads of warpgroup %d disagree on the descriptors of wgmma.mma_async (a-desc 0x%llx vs 0x%llx, b-desc "
+                 "0x%llx vs 0x%llx): they must be the same across the warpgroup", group, (unsigned long long)a.descA,
+                 (unsigned long long)issue.descA, (unsigned long long)a.descB, (unsigned long long)issue.descB);
+        if (a.scaleD != issue.scaleD) fail("threads of warpgroup %d disagree on scale-d of wgmma.mma_async", group);
+        if (a.transA != issue.transA || a.transB != issue.transB)
+            fail("threads of warpgroup %d disagree on imm-trans of wgmma.mma_async", group);
+        if (a.fences != issue.fences || a.committed != issue.committed || a.inFlight != issue.inFlight)
+            fail("threads of warpgroup %d reach wgmma.mma_async after different numbers of wgmma.fence (%llu vs %llu), "
+                 "wgmma.commit_group (%d vs %d) or with different ops in flight (%zu vs %zu): those instructions are "
+                 ".aligned, every thread of the warpgroup runs each of them", group, (unsigned long long)a.fences,
+                 (unsigned long long)issue.fences, a.committed, issue.committed, a.inFlight, issue.inFlight);
+    }
+    if (G.in.size() < (size_t)WARPGROUP_THREADS * WGMMA_MAX_REGS) G.in.resize((size_t)WARPGROUP_THREADS * WGMMA_MAX_REGS);
+    memcpy(&G.in[rank * WGMMA_MAX_REGS], input, regs * 4);
+    f.wgmma.emplace_back();
+    WgmmaOp& op = f.wgmma.back();
+    op.regs = regs;
+    op.lo = lo;
+    op.hi = hi;
+    memcpy(op.reg, ptr, regs * sizeof(float*));
+    for (int r = 0; r < regs; r++) memcpy(ptr[r], &WGMMA_IN_FLIGHT, 4);
+    if (++G.arrived == WARPGROUP_THREADS) {
+        runWgmma(w, G, group, in);
+        G.arrived = 0;
+        for (int i = 0; i < WARPGROUP_THREADS; i++) {
+            Fiber& other = w.fibers[group * WARPGROUP_THREADS + i];
+            if (&other != &f && other.state == State::AtCollective) other.state = State::Runnable;
+        }
+    } else {
+        f.state = State::AtCollective;
+        yieldToScheduler();
+    }
 }
 
 }  // namespace
@@ -689,11 +1196,11 @@ void inline_ptx(const char* text, std::initializer_list<Operand> operands) {
             break;
         case Op::WaitGroup:
             need(1);
-            landCopies(f, (int)ops.value(t[0]));
+            landCopies(w, f, (int)ops.value(t[0]));
             break;
         case Op::WaitAll:
             commit(f);
-            landCopies(f, 0);
+            landCopies(w, f, 0);
             break;
         case Op::Ldmatrix:
         case Op::LdmatrixTrans: {
@@ -716,6 +1223,36 @@ void inline_ptx(const char* text, std::initializer_list<Operand> operands) {
             for (int i = 0; i < 4; i++) ops.store(t[0], i, r[i]);
             break;
         }
+        case Op::WgmmaFence:
+            f.wgmmaFences++;
+            break;
+        case Op::WgmmaCommit:
+            for (WgmmaOp& op : f.wgmma)
+                if (op.group < 0) op.group = f.wgmmaCommitted;
+            f.wgmmaCommitted++;
+            break;
+        case Op::WgmmaWait: {
+            need(1);
+            const int64_t keep = (int64_t)ops.value(t[0]);
+            if (keep < 0) fail("wgmma.wait_group %lld", (long long)keep);
+            completeWgmma(w, f, (int)(f.wgmmaCommitted - std::min<int64_t>(keep, f.wgmmaCommitted)));
+            break;
+        }
+        case Op::FenceProxyAsync: {
+            const uint16_t me = (uint16_t)(&f - w.fibers.data() + 1);
+            for (uint32_t c : f.unfencedChunks) {
+                ChunkState& st = w.chunks[c];
+                if (st.owner == me && !st.fenced) {
+                    st.fenced = 1;
+                    st.epoch = w.barrierEpoch;
+                }
+            }
+            f.unfencedChunks.clear();
+            break;
+        }
+        case Op::WgmmaMma:
+            wgmmaIssue(w, f, in, ops, text);
+            break;
     }
 }
 

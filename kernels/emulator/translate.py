@@ -8,9 +8,12 @@ cuda_emu.h defining CUDA's qualifiers, built-ins and intrinsics:
   __shared__ [__align__(N)] T a[..], b[..];  ->  one EMU_SHARED(T, a, [..], N); per name
   extern __shared__ [__align__(N)] T a[];    ->  EMU_DYNAMIC_SHARED(T, a);
 and every .entry of the family's committed PTX is registered under its name, so a kernel the
-PTX has and the source lacks (or the reverse) fails the build instead of a test.
+PTX has and the source lacks (or the reverse) fails the build instead of a test. A family built for
+Hopper only, <family>.sm_90a.cu, has its PTX in <family>.sm_90a.ptx and translates the same way.
 
 usage: translate.py CUDA_DIR PTX_DIR OUT_DIR
+       translate.py --kernel SOURCE.cu OUT.cpp   (a test kernel with no committed PTX: every
+                                                  __global__ function of it is registered)
 """
 import os
 import re
@@ -115,7 +118,22 @@ def rewrite_shared(text, where):
     return SHARED.sub(one, text)
 
 
+def translate_test_kernel(source, out):
+    with open(source) as f:
+        text = f.read()
+    entries = re.findall(r"__global__\s+(?:__launch_bounds__\([^)]*\)\s+)?void\s+([A-Za-z_]\w*)\s*\(", text)
+    if not entries:
+        sys.exit(f"{source} has no __global__ function")
+    text = rewrite_shared(rewrite_asm(text, source), source)
+    with open(out, "w") as f:
+        f.write('#include "cuda_emu.h"\n#line 1 "' + source + '"\n' + text + "\n// every __global__ of the file\n" +
+                "".join(f"EMU_REGISTER({e})\n" for e in entries))
+
+
 def main():
+    if sys.argv[1] == "--kernel":
+        translate_test_kernel(sys.argv[2], sys.argv[3])
+        return
     cuda_dir, ptx_dir, out_dir = sys.argv[1:4]
     os.makedirs(out_dir, exist_ok=True)
     for name in sorted(os.listdir(cuda_dir)):
@@ -126,8 +144,11 @@ def main():
             text = f.read()
         text = rewrite_shared(rewrite_asm(text, source), source)
         if name.endswith(".cu"):
-            family = name[:-3]
-            with open(os.path.join(ptx_dir, family + ".ptx")) as f:
+            family = name[:-3]  # gemm_tc, or gemm_wgmma.sm_90a for a Hopper-only family
+            ptx = os.path.join(ptx_dir, family + ".ptx")
+            if not os.path.exists(ptx):
+                sys.exit(f"{source}: no committed PTX {ptx} (run kernels/scripts/build-ptx.sh)")
+            with open(ptx) as f:
                 entries = re.findall(r"\.entry\s+([A-Za-z_]\w*)\s*\(", f.read())
             if not entries:
                 sys.exit(f"{family}.ptx has no .entry")

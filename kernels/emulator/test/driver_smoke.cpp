@@ -213,7 +213,7 @@ void testDevice() {
     char buf[256];
     EXPECT_RC(cuDeviceGetName(buf, sizeof buf, 0), OK);
     EXPECT(strcmp(buf, "CUDA emulator on the CPU (electra-java)") == 0);
-    struct { int attr, want; } attrs[] = {{75, 8}, {76, 0}, {16, 4}, {1, 1024}, {10, 32}, {8, 48 * 1024}, {97, 227 * 1024}, {200, 0}};
+    struct { int attr, want; } attrs[] = {{75, 9}, {76, 0}, {16, 4}, {1, 1024}, {10, 32}, {8, 48 * 1024}, {97, 227 * 1024}, {200, 0}};
     for (auto& a : attrs) {
         EXPECT_RC(cuDeviceGetAttribute(&v, a.attr, 0), OK);
         EXPECT(v == a.want);
@@ -300,8 +300,14 @@ void testModules() {
     EXPECT_RC(cuModuleLoadData(&m, wider.c_str()), INVALID_PTX);
     std::string newer = replaced(kPtx, ".version 9.0", ".version 9.1");
     EXPECT_RC(cuModuleLoadData(&m, newer.c_str()), UNSUPPORTED_PTX_VERSION);
-    std::string sm90 = replaced(kPtx, ".target sm_80", ".target sm_90a");
-    EXPECT_RC(cuModuleLoadData(&m, sm90.c_str()), INVALID_PTX);
+    std::string sm90 = replaced(kPtx, ".target sm_80", ".target sm_90a");  // the device is 9.0: Hopper-only PTX loads
+    EXPECT_RC(cuModuleLoadData(&m, sm90.c_str()), OK);
+    EXPECT_RC(cuModuleGetFunction(&f, m, "scale_forward"), OK);
+    EXPECT_RC(cuModuleUnload(m), OK);
+    std::string sm100 = replaced(kPtx, ".target sm_80", ".target sm_100a");
+    EXPECT_RC(cuModuleLoadData(&m, sm100.c_str()), INVALID_PTX);
+    std::string sm86a = replaced(kPtx, ".target sm_80", ".target sm_86a");  // arch-specific: that capability only
+    EXPECT_RC(cuModuleLoadData(&m, sm86a.c_str()), INVALID_PTX);
     EXPECT_RC(cuModuleLoadData(&m, "not ptx at all"), INVALID_PTX);
 
     // the JIT-options form, as JCuda's cuModuleLoadDataJIT passes it: log buffers and their sizes
