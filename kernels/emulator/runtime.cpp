@@ -127,6 +127,7 @@ struct ChunkState {
     uint8_t fenced = 0;
     uint8_t listed = 0;  // in Worker::touchedChunks
     uint32_t epoch = 0;  // the block's barrier epoch at the fence
+    uint16_t readers = 0;  // wgmma.mma_async ops that read this chunk and are not complete in every thread
 };
 
 
@@ -994,6 +995,16 @@ void runWgmma(Worker& w, WarpGroup& G, int group, const Instruction& in) {
     }
     reads->bytes.resize(chunks.size() * 16);
     for (size_t i = 0; i < chunks.size(); i++) memcpy(&reads->bytes[i * 16], w.shared.data() + chunks[i] * 16, 16);
+    // Until every thread has completed the op, a cp.async into these chunks is a race: the copy may
+    // land before the tensor cores have read them (caught at the cp.async's issue, see inline_ptx).
+    for (size_t i = 0; i < chunks.size(); i++) {
+        ChunkState& st = w.chunks[chunks[i]];
+        if (!st.listed) {
+            st.listed = 1;
+            w.touchedChunks.push_back(chunks[i]);
+        }
+        st.readers++;
+    }
     // D fragment of m64nNk16 (lane l of warp q of the group, g = l/4, t = l%4): register 4j+2h+b
     // holds row 16q + g + 8h, column 8j + 2t + b.
     for (int rank = 0; rank < WARPGROUP_THREADS; rank++) {
@@ -1057,7 +1068,10 @@ void completeWgmma(Worker& w, Fiber& f, int below) {
             memcpy(rec->value, op.result, op.regs * 4);
             rec->fences = f.wgmmaFences;
         }
-        if (--op.reads->pending == 0) checkReads(w, *op.reads);
+        if (--op.reads->pending == 0) {
+            checkReads(w, *op.reads);
+            for (size_t i = 0; i < op.reads->chunks.size(); i++) w.chunks[op.reads->chunks[i]].readers--;
+        }
     }
     f.wgmma.erase(f.wgmma.begin(), f.wgmma.begin() + done);
 }
@@ -1176,6 +1190,12 @@ void inline_ptx(const char* text, std::initializer_list<Operand> operands) {
             if (dst % bytes != 0 || (srcBytes > 0 && (uintptr_t)src % bytes != 0))
                 fail("cp.async of %d bytes from a misaligned address (shared 0x%x, global %p)", bytes, dst, (const void*)src);
             if ((size_t)dst + bytes > w.shared.size()) fail("cp.async to shared 0x%x outside the block's shared memory", dst);
+            for (uint32_t c = dst >> 4; c <= (dst + bytes - 1) >> 4; c++) {
+                if (w.chunks[c].readers)
+                    fail("cp.async into shared 0x%x, which a wgmma.mma_async in flight reads: the copy may land before the "
+                         "tensor cores read it (complete the op with wgmma.wait_group in every thread of its warpgroup, "
+                         "then a barrier, before refilling its tile)", dst);
+            }
             f.copies.push_back({w.shared.data() + dst, src, bytes, srcBytes, -1});
             Warp& warp = w.warps[f.warp];
             const size_t k = f.copiesIssued++ - warp.copyBase;

@@ -282,7 +282,7 @@ int negatives() {
     } cases[] = {
         {"cp.async tile read with no fence.proxy.async", NO_PROXY_FENCE, 128, 256, "no fence.proxy.async.shared::cta by that thread"},
         {"fence.proxy.async after the barrier", FENCE_AFTER_BARRIER, 128, 256, "no __syncthreads between that fence"},
-        {"next tile lands while the last tile's ops run", OVERWRITE_IN_FLIGHT, 128, 256, "changed while the op was in flight"},
+        {"next tile copied while the last tile's ops run", OVERWRITE_IN_FLIGHT, 128, 256, "which a wgmma.mma_async in flight reads"},
         {"accumulator written before the wait (chained)", WRITE_ACC_IN_FLIGHT, 128, 256,
          "written by the thread while an earlier wgmma.mma_async that produces it was in flight"},
         {"accumulator written before the wait", WRITE_ACC_IN_FLIGHT, 64, 256, "written by the thread while the op was in flight"},

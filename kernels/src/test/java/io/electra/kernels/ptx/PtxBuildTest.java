@@ -103,6 +103,8 @@ class PtxBuildTest {
             List<String> archs = name.endsWith(".sm_90a.ptx") ? List.of("sm_90a") : List.of("sm_80", "sm_90");
             for (String arch : archs) {
                 String log = run(List.of("ptxas", "-arch=" + arch, "-v", "-o", "/dev/null", ptx.toString()));
+                // ptxas says so when it has to serialize wgmma (accumulators touched while in flight): correct but slow
+                log.lines().filter(l -> l.contains("Potential Performance Loss")).forEach(l -> spills.add(name + ": " + l.trim()));
                 for (PtxasReport.Entry e : PtxasReport.parse(log)) {
                     table.append(String.format("%-32s %-6s %5d %12d %12d%n", e.kernel(), arch, e.registers(), e.spillStores(), e.spillLoads()));
                     if (e.spillStores() > 0 || e.spillLoads() > 0) spills.add(e.kernel() + " on " + arch);
@@ -110,7 +112,7 @@ class PtxBuildTest {
             }
         }
         System.out.println("ptxas registers and spills per kernel:\n" + table);
-        assertTrue(spills.isEmpty(), "kernels that spill registers: " + spills);
+        assertTrue(spills.isEmpty(), "kernels that spill registers or lose performance: " + spills);
     }
 
     private static void assumeTool(String tool, String what) {
