@@ -108,6 +108,7 @@ sass_check() {
     cuobjdump --dump-sass "$work/gemm_wgmma.cubin" > "$work/gemm_wgmma.sass"
     echo "sass gemm_wgmma.sm_90a: $(grep -c HGMMA "$work/gemm_wgmma.sass") HGMMA, $(grep -c 'HMMA' "$work/gemm_wgmma.sass") HMMA," \
          "$(grep -c 'LDGSTS' "$work/gemm_wgmma.sass") LDGSTS (cp.async), $(grep -cE 'LDL|STL' "$work/gemm_wgmma.sass") local-memory accesses"
+    rm -f "$work/gemm_wgmma.ptx" "$work/gemm_wgmma.cubin"  # the SASS stays with the results
 }
 
 phase_tests() {  # the benchmarks below run without the per-launch synchronize
@@ -159,7 +160,7 @@ phase_step_hf() {  # eager|compile objectives
     logged "$PYTHON" scripts/torch_step.py --device cuda --impl hf --precision bf16 --head masked --mode "$1" $STEP_SHAPE \
         --objectives "$2" --out "$work/step/hf-$1-masked-small-${2//,/-}-r1.json"
 }
-export -f logged torch_cuda phase_stamp phase_tests phase_bandwidth phase_launch phase_versus_torch phase_gemm phase_attention \
+export -f logged torch_cuda sass_check phase_stamp phase_tests phase_bandwidth phase_launch phase_versus_torch phase_gemm phase_attention \
     phase_step_ours phase_step_ours_eager phase_step_hf
 
 # Correctness before speed: when the Hopper GEMM failed its gpu tests, the benchmarks after them run
