@@ -84,6 +84,15 @@ public final class GemmTcKernels {
     }
 
     /**
+     * out (=|+=) alpha op(a) op(b) through the fused epilogue on gemm_tc with the tile forced, on any
+     * device: the tests keep the Ampere kernel covered where the Hopper one serves the model.
+     */
+    public void matmulTc(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, boolean accumulate,
+                         Epilogue epilogue, Tensor bias, Tensor aux, GemmTcTile tile) {
+        run(out, a, transA, b, transB, alpha, accumulate, epilogue, bias, aux, tile);
+    }
+
+    /**
      * out (=|+=) alpha op(a) op(b) through the fused epilogue on gemm_wgmma with the tile forced,
      * for the tests and the benchmark; needs {@link #usesWgmma} and 16-byte-aligned operands.
      */

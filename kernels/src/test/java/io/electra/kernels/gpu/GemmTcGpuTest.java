@@ -3,6 +3,8 @@ package io.electra.kernels.gpu;
 import io.electra.engine.DType;
 import io.electra.engine.Tensor;
 import io.electra.kernels.CudaBackend;
+import io.electra.kernels.ops.GemmTcKernels;
+import io.electra.kernels.ops.GemmTcKernels.Epilogue;
 import io.electra.kernels.ops.GemmTcTile;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -160,6 +162,38 @@ class GemmTcGpuTest {
             // The backend widens such operands to f32 and takes the SIMT GEMM.
             tw.both(be -> be.matmul(c.on(be), a.on(be), false, b.on(be), false, 1f, false));
             tw.expectClose("gemm_forward_nn", c, atol(7), 1e-6);
+        }
+    }
+
+    @ParameterizedTest(name = "gemm_tc forced, out {0}")
+    @CsvSource({"F32", "BF16"})
+    void gemmTcKeepsAlphaAccumulateAndEveryEpilogueWhereWgmmaServesTheModel(DType outType) {
+        // On a 9.0 device the calls above run on gemm_wgmma; this one holds gemm_tc to the same function.
+        int M = 136, N = 72, K = 96;
+        try (Twins tw = new Twins(23 + outType.ordinal())) {
+            GemmTcKernels g = tw.gpu.tensorCoreGemm();
+            GemmTcTile tile = GemmTcTile.T64X64;
+            String kernel = "gemm_tc_forward_nt_" + tile.id();
+            Twin x = tw.bf16Normal(1, M, K), w = tw.bf16Normal(0.2, N, K), bias = tw.normal(1, N);
+            double atol = atol(K) * 0.2;
+            Twin acc = outType == F32 ? tw.normal(1, M, N) : tw.bf16Normal(1, M, N);
+            tw.cpu.matmul(acc.cpu(), x.cpu(), false, w.cpu(), true, -0.5f, true);
+            g.matmulTc(acc.gpu(), x.gpu(), false, w.gpu(), true, -0.5f, true, Epilogue.NONE, null, null, tile);
+            tw.expectClose(kernel, acc, atol, rtol(outType));
+
+            Twin out = zeros(tw, outType, M, N), pre = zeros(tw, outType, M, N);
+            tw.cpu.matmul(pre.cpu(), x.cpu(), false, w.cpu(), true, 1f, false);
+            tw.cpu.biasAdd(pre.cpu(), pre.cpu(), bias.cpu());
+            tw.cpu.geluForward(out.cpu(), pre.cpu());
+            g.matmulTc(out.gpu(), x.gpu(), false, w.gpu(), true, 1f, false, Epilogue.BIAS_GELU, bias.gpu(), pre.gpu(), tile);
+            tw.expectClose(kernel, pre, atol, rtol(outType));
+            tw.expectClose(kernel, out, atol * 1.13, rtol(outType));
+
+            Twin residual = outType == F32 ? tw.normal(1, M, N) : tw.bf16Normal(1, M, N), sum = zeros(tw, outType, M, N);
+            tw.cpu.matmul(sum.cpu(), x.cpu(), false, w.cpu(), true, 1f, false);
+            tw.cpu.add(sum.cpu(), sum.cpu(), 1f, residual.cpu(), 1f);
+            g.matmulTc(sum.gpu(), x.gpu(), false, w.gpu(), true, 1f, false, Epilogue.RESIDUAL, null, residual.gpu(), tile);
+            tw.expectClose(kernel, sum, atol, rtol(outType));
         }
     }
 
