@@ -2,9 +2,7 @@ package io.electra.kernels.gpu;
 
 import io.electra.engine.DType;
 import io.electra.engine.Tensor;
-import io.electra.kernels.CudaBackend;
 import io.electra.kernels.ops.GemmTcKernels;
-import io.electra.kernels.ops.GemmTcKernels.Epilogue;
 import io.electra.kernels.ops.GemmTcTile;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -53,7 +51,7 @@ class GemmTcGpuTest {
             Twin a = ta ? tw.bf16Normal(1, K, M) : tw.bf16Normal(1, M, K);
             Twin b = tb ? tw.bf16Normal(1, N, K) : tw.bf16Normal(1, K, N);
             for (DType outType : new DType[] {DType.F32, DType.BF16}) {
-                Twin c = outType == F32 ? tw.zeros(F32, M, N) : tw.bf16Zeros(M, N);
+                Twin c = EpilogueCheck.zeros(tw, outType, M, N);
                 String kernel = tw.gpu.tensorCoreGemm().kernelFor(c.gpu(), a.gpu(), ta, b.gpu(), tb);
                 tw.both(be -> be.matmul(c.on(be), a.on(be), ta, b.on(be), tb, 1f, false));
                 tw.expectClose(kernel, c, atol(K), rtol(outType));
@@ -100,36 +98,16 @@ class GemmTcGpuTest {
     @ParameterizedTest(name = "out {0}")
     @CsvSource({"F32", "BF16"})
     void biasGeluAndResidualEpiloguesMatchTheUnfusedCpuOps(DType outType) {
-        int M = 200, N = 136, K = 64;  // x [M, K] W^T [K, N]: a linear layer
+        // Through the Backend methods the model calls (gemm_tc, or gemm_wgmma on a 9.0 device).
         try (Twins tw = new Twins(11)) {
-            Twin x = tw.bf16Normal(1, M, K), w = tw.bf16Normal(0.2, N, K), bias = tw.normal(1, N);
-            Twin out = zeros(tw, outType, M, N), pre = zeros(tw, outType, M, N);
-            String kernel = tw.gpu.tensorCoreGemm().kernelFor(out.gpu(), x.gpu(), false, w.gpu(), true);
-            double atol = atol(K) * 0.2;  // w is N(0, 0.2^2)
-
-            tw.cpu.matmul(out.cpu(), x.cpu(), false, w.cpu(), true, 1f, false);
-            tw.cpu.biasAdd(out.cpu(), out.cpu(), bias.cpu());
-            tw.gpu.matmulBias(out.gpu(), x.gpu(), false, w.gpu(), true, bias.gpu());
-            tw.expectClose(kernel, out, atol, rtol(outType));
-
-            tw.cpu.matmul(pre.cpu(), x.cpu(), false, w.cpu(), true, 1f, false);
-            tw.cpu.biasAdd(pre.cpu(), pre.cpu(), bias.cpu());
-            tw.cpu.geluForward(out.cpu(), pre.cpu());
-            tw.gpu.matmulBiasGelu(out.gpu(), pre.gpu(), x.gpu(), false, w.gpu(), true, bias.gpu());
-            tw.expectClose(kernel, pre, atol, rtol(outType));
-            tw.expectClose(kernel, out, atol * 1.13, rtol(outType));  // |gelu'| <= 1.13
-
-            Twin residual = outType == F32 ? tw.normal(1, M, N) : tw.bf16Normal(1, M, N);
-            Twin sum = zeros(tw, outType, M, N);
-            tw.cpu.matmul(sum.cpu(), x.cpu(), false, w.cpu(), true, 1f, false);
-            tw.cpu.add(sum.cpu(), sum.cpu(), 1f, residual.cpu(), 1f);
-            tw.gpu.matmulResidual(sum.gpu(), x.gpu(), false, w.gpu(), true, residual.gpu());
-            tw.expectClose(kernel, sum, atol, rtol(outType));
-            // in place: out is the residual stream itself (the CPU starts from the GPU's rounded values)
-            tw.cpu.upload(sum.cpu(), tw.gpu.downloadFloat(sum.gpu()));
-            tw.cpu.matmul(sum.cpu(), x.cpu(), false, w.cpu(), true, 1f, true);
-            tw.gpu.matmulResidual(sum.gpu(), x.gpu(), false, w.gpu(), true, sum.gpu());
-            tw.expectClose(kernel, sum, atol, rtol(outType));
+            EpilogueCheck.check(tw, null, outType, 200, 136, 64, (out, x, w, alpha, accumulate, epilogue, bias, aux) -> {
+                switch (epilogue) {
+                    case NONE -> tw.gpu.matmul(out, x, false, w, true, alpha, accumulate);
+                    case BIAS -> tw.gpu.matmulBias(out, x, false, w, true, bias);
+                    case BIAS_GELU -> tw.gpu.matmulBiasGelu(out, aux, x, false, w, true, bias);
+                    case RESIDUAL -> tw.gpu.matmulResidual(out, x, false, w, true, aux);
+                }
+            });
         }
     }
 
@@ -168,36 +146,13 @@ class GemmTcGpuTest {
     @ParameterizedTest(name = "gemm_tc forced, out {0}")
     @CsvSource({"F32", "BF16"})
     void gemmTcKeepsAlphaAccumulateAndEveryEpilogueWhereWgmmaServesTheModel(DType outType) {
-        // On a 9.0 device the calls above run on gemm_wgmma; this one holds gemm_tc to the same function.
-        int M = 136, N = 72, K = 96;
+        // On a 9.0 device the Backend calls above run on gemm_wgmma; this holds gemm_tc to the same function.
         try (Twins tw = new Twins(23 + outType.ordinal())) {
             GemmTcKernels g = tw.gpu.tensorCoreGemm();
             GemmTcTile tile = GemmTcTile.T64X64;
-            String kernel = "gemm_tc_forward_nt_" + tile.id();
-            Twin x = tw.bf16Normal(1, M, K), w = tw.bf16Normal(0.2, N, K), bias = tw.normal(1, N);
-            double atol = atol(K) * 0.2;
-            Twin acc = outType == F32 ? tw.normal(1, M, N) : tw.bf16Normal(1, M, N);
-            tw.cpu.matmul(acc.cpu(), x.cpu(), false, w.cpu(), true, -0.5f, true);
-            g.matmulTc(acc.gpu(), x.gpu(), false, w.gpu(), true, -0.5f, true, Epilogue.NONE, null, null, tile);
-            tw.expectClose(kernel, acc, atol, rtol(outType));
-
-            Twin out = zeros(tw, outType, M, N), pre = zeros(tw, outType, M, N);
-            tw.cpu.matmul(pre.cpu(), x.cpu(), false, w.cpu(), true, 1f, false);
-            tw.cpu.biasAdd(pre.cpu(), pre.cpu(), bias.cpu());
-            tw.cpu.geluForward(out.cpu(), pre.cpu());
-            g.matmulTc(out.gpu(), x.gpu(), false, w.gpu(), true, 1f, false, Epilogue.BIAS_GELU, bias.gpu(), pre.gpu(), tile);
-            tw.expectClose(kernel, pre, atol, rtol(outType));
-            tw.expectClose(kernel, out, atol * 1.13, rtol(outType));
-
-            Twin residual = outType == F32 ? tw.normal(1, M, N) : tw.bf16Normal(1, M, N), sum = zeros(tw, outType, M, N);
-            tw.cpu.matmul(sum.cpu(), x.cpu(), false, w.cpu(), true, 1f, false);
-            tw.cpu.add(sum.cpu(), sum.cpu(), 1f, residual.cpu(), 1f);
-            g.matmulTc(sum.gpu(), x.gpu(), false, w.gpu(), true, 1f, false, Epilogue.RESIDUAL, null, residual.gpu(), tile);
-            tw.expectClose(kernel, sum, atol, rtol(outType));
+            EpilogueCheck.check(tw, "gemm_tc_forward_nt_" + tile.id(), outType, 136, 72, 96,
+                    (out, x, w, alpha, accumulate, epilogue, bias, aux) ->
+                            g.matmulTc(out, x, false, w, true, alpha, accumulate, epilogue, bias, aux, tile));
         }
-    }
-
-    private static Twin zeros(Twins tw, DType type, int... shape) {
-        return type == F32 ? tw.zeros(F32, shape) : tw.bf16Zeros(shape);
     }
 }

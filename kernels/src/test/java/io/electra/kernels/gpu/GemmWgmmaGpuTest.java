@@ -49,7 +49,7 @@ class GemmWgmmaGpuTest {
             Twin b = tb ? tw.bf16Normal(1, N, K) : tw.bf16Normal(1, K, N);
             for (GemmWgmmaTile tile : GemmWgmmaTile.values()) {
                 for (DType outType : new DType[] {DType.F32, DType.BF16}) {
-                    Twin c = outType == F32 ? tw.zeros(F32, M, N) : tw.bf16Zeros(M, N);
+                    Twin c = EpilogueCheck.zeros(tw, outType, M, N);
                     tw.cpu.matmul(c.cpu(), a.cpu(), ta, b.cpu(), tb, 1f, false);
                     g.matmulWgmma(c.gpu(), a.gpu(), ta, b.gpu(), tb, 1f, false, Epilogue.NONE, null, null, tile);
                     tw.expectClose("gemm_wgmma_forward_" + layout + "_" + tile.id(), c, atol(K), rtol(outType));
@@ -58,42 +58,15 @@ class GemmWgmmaGpuTest {
         }
     }
 
-    @Test
-    void alphaAccumulateAndTheFusedEpiloguesMatchTheUnfusedCpuOps() {
-        int M = 144, N = 136, K = 200;  // x [M, K] W^T [K, N]: a linear layer
-        for (DType outType : new DType[] {DType.F32, DType.BF16}) {
-            try (Twins tw = new Twins(outType.ordinal() + 17)) {
-                GemmTcKernels g = gemm(tw);
-                GemmWgmmaTile tile = GemmWgmmaTile.T128X128;
-                String kernel = "gemm_wgmma_forward_nt_" + tile.id();
-                Twin x = tw.bf16Normal(1, M, K), w = tw.bf16Normal(0.2, N, K), bias = tw.normal(1, N);
-                double atol = atol(K) * 0.2;  // w is N(0, 0.2^2)
-
-                Twin acc = outType == F32 ? tw.normal(1, M, N) : tw.bf16Normal(1, M, N);
-                tw.cpu.matmul(acc.cpu(), x.cpu(), false, w.cpu(), true, -0.5f, true);
-                g.matmulWgmma(acc.gpu(), x.gpu(), false, w.gpu(), true, -0.5f, true, Epilogue.NONE, null, null, tile);
-                tw.expectClose(kernel, acc, atol, rtol(outType));
-
-                Twin out = zeros(tw, outType, M, N), pre = zeros(tw, outType, M, N);
-                tw.cpu.matmul(out.cpu(), x.cpu(), false, w.cpu(), true, 1f, false);
-                tw.cpu.biasAdd(out.cpu(), out.cpu(), bias.cpu());
-                g.matmulWgmma(out.gpu(), x.gpu(), false, w.gpu(), true, 1f, false, Epilogue.BIAS, bias.gpu(), null, tile);
-                tw.expectClose(kernel, out, atol, rtol(outType));
-
-                tw.cpu.matmul(pre.cpu(), x.cpu(), false, w.cpu(), true, 1f, false);
-                tw.cpu.biasAdd(pre.cpu(), pre.cpu(), bias.cpu());
-                tw.cpu.geluForward(out.cpu(), pre.cpu());
-                g.matmulWgmma(out.gpu(), x.gpu(), false, w.gpu(), true, 1f, false, Epilogue.BIAS_GELU, bias.gpu(), pre.gpu(), tile);
-                tw.expectClose(kernel, pre, atol, rtol(outType));
-                tw.expectClose(kernel, out, atol * 1.13, rtol(outType));  // |gelu'| <= 1.13
-
-                Twin residual = outType == F32 ? tw.normal(1, M, N) : tw.bf16Normal(1, M, N);
-                Twin sum = zeros(tw, outType, M, N);
-                tw.cpu.matmul(sum.cpu(), x.cpu(), false, w.cpu(), true, 1f, false);
-                tw.cpu.add(sum.cpu(), sum.cpu(), 1f, residual.cpu(), 1f);
-                g.matmulWgmma(sum.gpu(), x.gpu(), false, w.gpu(), true, 1f, false, Epilogue.RESIDUAL, null, residual.gpu(), tile);
-                tw.expectClose(kernel, sum, atol, rtol(outType));
-            }
+    @ParameterizedTest(name = "out {0}")
+    @CsvSource({"F32", "BF16"})
+    void alphaAccumulateAndTheFusedEpiloguesMatchTheUnfusedCpuOps(DType outType) {
+        try (Twins tw = new Twins(outType.ordinal() + 17)) {
+            GemmTcKernels g = gemm(tw);
+            GemmWgmmaTile tile = GemmWgmmaTile.T128X128;
+            EpilogueCheck.check(tw, "gemm_wgmma_forward_nt_" + tile.id(), outType, 144, 136, 200,
+                    (out, x, w, alpha, accumulate, epilogue, bias, aux) ->
+                            g.matmulWgmma(out, x, false, w, true, alpha, accumulate, epilogue, bias, aux, tile));
         }
     }
 
@@ -123,9 +96,5 @@ class GemmWgmmaGpuTest {
             String even = g.kernelFor(dx.gpu(), dl.gpu(), false, e.gpu(), false);
             assertTrue(even.startsWith("gemm_tc_forward_nn_") && even.endsWith("_even"), even);
         }
-    }
-
-    private static Twin zeros(Twins tw, DType type, int... shape) {
-        return type == F32 ? tw.zeros(F32, shape) : tw.bf16Zeros(shape);
     }
 }
