@@ -13,80 +13,69 @@
 #include <vector>
 
 #include "emu_runtime.h"
+#include "host_data.h"
 
-// Buffers aligned as cuMemAlloc's are (256 bytes), so a row's alignment is the shape's, not malloc's.
-template <class T>
-struct DeviceAllocator {
-    using value_type = T;
-    DeviceAllocator() = default;
-    template <class U>
-    DeviceAllocator(const DeviceAllocator<U>&) {}
-    T* allocate(size_t n) { return static_cast<T*>(aligned_alloc(256, (n * sizeof(T) + 255) / 256 * 256)); }
-    void deallocate(T* p, size_t) { free(p); }
-    bool operator==(const DeviceAllocator&) const { return true; }
-    bool operator!=(const DeviceAllocator&) const { return false; }
+// One GEMM problem of a layout: random bf16 operands as stored, C poisoned with NaN, launched with
+// the parameter list gemm_tc and gemm_wgmma share, and checked against a double-precision product.
+struct Problem {
+    bool ta, tb;
+    int M, N, K;
+    DeviceVector<uint16_t> A, B;
+    DeviceVector<float> C;
+
+    Problem(const char* layout, int M, int N, int K, unsigned seed)
+        : ta(layout[0] == 't'), tb(layout[1] == 't'), M(M), N(N), K(K), A((size_t)M * K), B((size_t)K * N), C((size_t)M * N, NAN) {
+        srand(seed);
+        for (auto& a : A) a = bf16((float)rand() / RAND_MAX * 2 - 1);
+        for (auto& b : B) b = bf16((float)rand() / RAND_MAX * 2 - 1);
+    }
+
+    // Runs kernel `name` with one bm x bn tile per block; null or the launch error.
+    const char* run(const char* name, int bm, int bn, unsigned threads, unsigned smem) {
+        const emu::KernelInfo* k = emu::find_kernel(name);
+        if (!k) return "not registered";
+        void* c = C.data();
+        const void* a = A.data();
+        const void* b = B.data();
+        long long zero = 0;
+        float alpha = 1.0f;
+        int accumulate = 0, outBf16 = 0, epilogue = 0;
+        const float* bias = nullptr;
+        void* aux = nullptr;
+        void* params[] = {&c, &a, &b, &M, &N, &K, &zero, &zero, &zero, &alpha, &accumulate, &outBf16, &epilogue, &bias, &aux};
+        emu::reset_access_stats();
+        return emu::launch(k, {(unsigned)((N + bn - 1) / bn), (unsigned)((M + bm - 1) / bm), 1}, {threads, 1, 1}, smem, params);
+    }
+
+    // Worst |C - exact| / (1 + |exact|); NaN counts as worst.
+    double worst() const {
+        double worst = 0;
+        for (int m = 0; m < M; m++)
+            for (int n = 0; n < N; n++) {
+                double s = 0;
+                for (int kk = 0; kk < K; kk++) {
+                    float av = widen(ta ? A[(size_t)kk * M + m] : A[(size_t)m * K + kk]);
+                    float bv = widen(tb ? B[(size_t)n * K + kk] : B[(size_t)kk * N + n]);
+                    s += (double)av * bv;
+                }
+                double e = fabs(C[(size_t)m * N + n] - s) / (1 + fabs(s));
+                if (!(e <= worst)) worst = e;
+            }
+        return worst;
+    }
 };
-template <class T>
-using DeviceVector = std::vector<T, DeviceAllocator<T>>;
-
-static uint16_t bf16(float x) {
-    uint32_t u;
-    memcpy(&u, &x, 4);
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return (uint16_t)(u >> 16);
-}
-static float widen(uint16_t b) {
-    uint32_t u = (uint32_t)b << 16;
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
 
 static int check(const char* layout, int bm, int bn, int M, int N, int K, int even) {
-    const bool ta = layout[0] == 't', tb = layout[1] == 't';
-    DeviceVector<uint16_t> A((size_t)M * K), B((size_t)K * N);
-    srand(M * 131 + N * 7 + K);
-    for (auto& a : A) a = bf16((float)rand() / RAND_MAX * 2 - 1);
-    for (auto& b : B) b = bf16((float)rand() / RAND_MAX * 2 - 1);
-    DeviceVector<float> C((size_t)M * N, NAN);
+    Problem p(layout, M, N, K, M * 131 + N * 7 + K);
     char name[64];
     snprintf(name, sizeof name, "gemm_tc_forward_%s_%dx%d%s", layout, bm, bn, even ? "_even" : "");
-    const emu::KernelInfo* k = emu::find_kernel(name);
-    if (!k) {
-        printf("FAIL %s not registered\n", name);
-        return 1;
-    }
-    void* c = C.data();
-    const void* a = A.data();
-    const void* b = B.data();
-    long long zero = 0;
-    float alpha = 1.0f;
-    int accumulate = 0, outBf16 = 0, epilogue = 0;
-    const float* bias = nullptr;
-    void* aux = nullptr;
-    void* params[] = {&c, &a, &b, &M, &N, &K, &zero, &zero, &zero, &alpha, &accumulate, &outBf16, &epilogue, &bias, &aux};
     const int threads = (bm == 64 ? 4 : bn == 128 ? 8 : 4) * 32;
-    const unsigned smem = 4 * (bm * 32 + bn * 32) * 2;
-    emu::reset_access_stats();
-    const char* err = emu::launch(k, {(unsigned)((N + bn - 1) / bn), (unsigned)((M + bm - 1) / bm), 1}, {(unsigned)threads, 1, 1},
-                                  smem, params);
-    if (err) {
+    if (const char* err = p.run(name, bm, bn, threads, 4 * (bm * 32 + bn * 32) * 2)) {
         printf("FAIL %s: %s\n", name, err);
         return 1;
     }
     const emu::AccessStats access = emu::access_stats();
-    double worst = 0;
-    for (int m = 0; m < M; m++)
-        for (int n = 0; n < N; n++) {
-            double s = 0;
-            for (int kk = 0; kk < K; kk++) {
-                float av = widen(ta ? A[(size_t)kk * M + m] : A[(size_t)m * K + kk]);
-                float bv = widen(tb ? B[(size_t)n * K + kk] : B[(size_t)kk * N + n]);
-                s += (double)av * bv;
-            }
-            double e = fabs(C[(size_t)m * N + n] - s) / (1 + fabs(s));
-            if (!(e <= worst)) worst = e;  // NaN counts as worst
-        }
+    const double worst = p.worst();
     const bool coalesced = access.copySectors == access.copyIdealSectors;
     const bool ok = worst < 1e-5 && access.ldmatrixWavefronts == access.ldmatrixRequests && (even || coalesced);
     printf("%s %s M=%d N=%d K=%d worst %.3g, ldmatrix %llu wavefronts for %llu requests, cp.async %llu sectors for %llu%s\n",
@@ -100,49 +89,15 @@ static int check(const char* layout, int bm, int bn, int M, int N, int K, int ev
 // product, and its cp.async coalescing; tiles as GemmWgmmaTile: BM x BN with BM / 64 warpgroups,
 // STAGES stages of 64-deep k-tiles plus 1 KiB for the 1024-byte alignment of the ring.
 static int wgmma(const char* layout, int bm, int bn, int stages, int M, int N, int K) {
-    const bool ta = layout[0] == 't', tb = layout[1] == 't';
-    DeviceVector<uint16_t> A((size_t)M * K), B((size_t)K * N);
-    srand(M * 131 + N * 7 + K + 1);
-    for (auto& a : A) a = bf16((float)rand() / RAND_MAX * 2 - 1);
-    for (auto& b : B) b = bf16((float)rand() / RAND_MAX * 2 - 1);
-    DeviceVector<float> C((size_t)M * N, NAN);
+    Problem p(layout, M, N, K, M * 131 + N * 7 + K + 1);
     char name[64];
     snprintf(name, sizeof name, "gemm_wgmma_forward_%s_%dx%d", layout, bm, bn);
-    const emu::KernelInfo* k = emu::find_kernel(name);
-    if (!k) {
-        printf("FAIL %s not registered\n", name);
-        return 1;
-    }
-    void* c = C.data();
-    const void* a = A.data();
-    const void* b = B.data();
-    long long zero = 0;
-    float alpha = 1.0f;
-    int accumulate = 0, outBf16 = 0, epilogue = 0;
-    const float* bias = nullptr;
-    void* aux = nullptr;
-    void* params[] = {&c, &a, &b, &M, &N, &K, &zero, &zero, &zero, &alpha, &accumulate, &outBf16, &epilogue, &bias, &aux};
-    const unsigned smem = stages * (bm + bn) * 128 + 1024;
-    emu::reset_access_stats();
-    const char* err = emu::launch(k, {(unsigned)((N + bn - 1) / bn), (unsigned)((M + bm - 1) / bm), 1},
-                                  {(unsigned)(bm / 64 * 128), 1, 1}, smem, params);
-    if (err) {
+    if (const char* err = p.run(name, bm, bn, bm / 64 * 128, stages * (bm + bn) * 128 + 1024)) {
         printf("FAIL %s: %s\n", name, err);
         return 1;
     }
     const emu::AccessStats access = emu::access_stats();
-    double worst = 0;
-    for (int m = 0; m < M; m++)
-        for (int n = 0; n < N; n++) {
-            double s = 0;
-            for (int kk = 0; kk < K; kk++) {
-                float av = widen(ta ? A[(size_t)kk * M + m] : A[(size_t)m * K + kk]);
-                float bv = widen(tb ? B[(size_t)n * K + kk] : B[(size_t)kk * N + n]);
-                s += (double)av * bv;
-            }
-            double e = fabs(C[(size_t)m * N + n] - s) / (1 + fabs(s));
-            if (!(e <= worst)) worst = e;
-        }
+    const double worst = p.worst();
     const bool ok = worst < 1e-5 && access.copyInstructions > 0 && access.copySectors == access.copyIdealSectors;
     printf("%s %s M=%d N=%d K=%d worst %.3g, cp.async %llu sectors for %llu\n", ok ? "ok  " : "FAIL", name, M, N, K, worst,
            (unsigned long long)access.copySectors, (unsigned long long)access.copyIdealSectors);

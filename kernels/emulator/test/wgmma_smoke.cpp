@@ -18,35 +18,10 @@
 #include <vector>
 
 #include "emu_runtime.h"
+#include "host_data.h"
 
 namespace {
 
-template <class T>
-struct DeviceAllocator {  // aligned as cuMemAlloc's buffers
-    using value_type = T;
-    DeviceAllocator() = default;
-    template <class U>
-    DeviceAllocator(const DeviceAllocator<U>&) {}
-    T* allocate(size_t n) { return static_cast<T*>(aligned_alloc(256, (n * sizeof(T) + 255) / 256 * 256)); }
-    void deallocate(T* p, size_t) { free(p); }
-    bool operator==(const DeviceAllocator&) const { return true; }
-    bool operator!=(const DeviceAllocator&) const { return false; }
-};
-template <class T>
-using DeviceVector = std::vector<T, DeviceAllocator<T>>;
-
-uint16_t bf16(float x) {
-    uint32_t u;
-    memcpy(&u, &x, 4);
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return (uint16_t)(u >> 16);
-}
-double widen(uint16_t b) {
-    uint32_t u = (uint32_t)b << 16;
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
 uint16_t randomBf16() {
     return bf16((float)rand() / RAND_MAX * 2 - 1);
 }
