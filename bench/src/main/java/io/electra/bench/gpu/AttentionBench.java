@@ -88,7 +88,7 @@ public final class AttentionBench {
         Tensor lse = gpu.allocateTemp(DType.F32, gpu.attentionSavedShape(c.b(), c.h(), c.t(), c.d()));
         Tensor mask = gpu.allocateTemp(DType.I32, c.b(), c.t());
         long seed = 1;  // random, not constant (METHOD: constant data can time faster than real data)
-        for (Tensor t : new Tensor[] {q, k, v, dOut}) gpu.upload(t, GemmBench.randomBf16(t.size(), seed++));
+        for (Tensor t : new Tensor[] {q, k, v, dOut}) gpu.upload(t, GpuBenchRun.randomBf16(t.size(), seed++));
         gpu.fill(mask, 1);
         RngKey key = new RngKey(7, 1, RngKey.DROPOUT_BASE);
         float scale = (float) (1 / Math.sqrt(c.d()));

@@ -6,7 +6,6 @@ import io.electra.engine.DType;
 import io.electra.engine.Tensor;
 import io.electra.kernels.CublasGemm;
 import io.electra.kernels.CudaBackend;
-import io.electra.engine.io.HalfFloats;
 import io.electra.kernels.ops.GemmTcKernels;
 import io.electra.kernels.ops.GemmTcTile;
 import io.electra.kernels.ops.GemmWgmmaTile;
@@ -111,8 +110,8 @@ public final class GemmBench {
         Tensor a = gpu.allocateTemp(DType.BF16, ta ? new int[] {c.k(), c.m()} : new int[] {c.m(), c.k()});
         Tensor b = gpu.allocateTemp(DType.BF16, tb ? new int[] {c.n(), c.k()} : new int[] {c.k(), c.n()});
         Tensor out = gpu.allocateTemp(c.f32Out() ? DType.F32 : DType.BF16, c.m(), c.n());
-        gpu.upload(a, randomBf16(a.size(), 1));  // random, not constant: the tensor cores' power (and so
-        gpu.upload(b, randomBf16(b.size(), 2));  // their clock) depends on the bits they toggle
+        gpu.upload(a, GpuBenchRun.randomBf16(a.size(), 1));  // random, not constant: the tensor cores' power (and so
+        gpu.upload(b, GpuBenchRun.randomBf16(b.size(), 2));  // their clock) depends on the bits they toggle
         double ms = GpuBenchRun.medianMillis(gpu, reps, () -> gpu.matmul(out, a, ta, b, tb, 1f, false));
         double tflops = c.flops() / (ms * 1e9);
         r.put("name", c.name());
@@ -164,14 +163,6 @@ public final class GemmBench {
                 }
             }
         }
-    }
-
-    /** n bf16 values, N(0, 1) rounded to bf16 bits, from a fixed seed (gemm_torch.py draws its own). */
-    static short[] randomBf16(long n, long seed) {
-        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
-        short[] bits = new short[Math.toIntExact(n)];
-        for (int i = 0; i < bits.length; i++) bits[i] = HalfFloats.floatToBf16((float) random.nextGaussian());
-        return bits;
     }
 
     /** As GpuBenchRun.medianMillis, on the provider's stream. */

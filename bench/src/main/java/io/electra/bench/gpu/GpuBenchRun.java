@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.electra.engine.io.HalfFloats;
 import io.electra.kernels.CudaBackend;
 import io.electra.kernels.CudaProbe;
 import io.electra.kernels.runtime.GpuTimer;
@@ -84,6 +85,17 @@ final class GpuBenchRun {
         if (parent != null) Files.createDirectories(parent);
         JSON.writeValue(out.toFile(), root);
         System.out.println("wrote " + out);
+    }
+
+    /**
+     * n bf16 values, N(0, 1) rounded to bf16 bits, from a fixed seed (the torch scripts draw their
+     * own): benchmarks time random data, since constant data can run faster than real data.
+     */
+    static short[] randomBf16(long n, long seed) {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+        short[] bits = new short[Math.toIntExact(n)];
+        for (int i = 0; i < bits.length; i++) bits[i] = HalfFloats.floatToBf16((float) random.nextGaussian());
+        return bits;
     }
 
     private static String commit() {

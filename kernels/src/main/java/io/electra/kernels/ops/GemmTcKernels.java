@@ -118,11 +118,23 @@ public final class GemmTcKernels {
         GemmTcCall call = GemmTcCall.of(out, a, transA, b, transB, Epilogue.NONE, null, null);
         Kernel named = kernels[index(call.layout(), GemmTcTile.T128X128, 8)];
         int vec = vectorWidth(call.contiguousA(), call.contiguousB(), operands.bf16(named, a), operands.bf16(named, b));
-        if (wgmma != null && vec == 8) {
-            return wgmmaKernelName(LAYOUTS[call.layout()], GemmWgmmaTile.choose(call.m(), call.n(), call.batch(), multiprocessors));
-        }
-        GemmTcTile tile = GemmTcTile.choose(call.m(), call.n(), call.batch(), multiprocessors);
-        return kernelName(LAYOUTS[call.layout()], tile, vec == 0 ? 8 : vec);
+        return kernel(call.layout(), tile(call, vec, null), vec).name();
+    }
+
+    /**
+     * The tile a call runs on: a gemm_wgmma tile where that kernel is in use and the operands allow
+     * 16-byte copies (or one is forced), else a gemm_tc tile. (No allocation: this is every launch.)
+     */
+    private GemmTile tile(GemmTcCall call, int vec, GemmTile forced) {
+        if (forced != null) return forced;
+        if (wgmma != null && vec == 8) return GemmWgmmaTile.choose(call.m(), call.n(), call.batch(), multiprocessors);
+        return GemmTcTile.choose(call.m(), call.n(), call.batch(), multiprocessors);
+    }
+
+    /** The entry point of a tile; gemm_tc's at copy width vec (8 named where no width fits: the refusing kernel). */
+    private Kernel kernel(int layout, GemmTile tile, int vec) {
+        if (tile instanceof GemmWgmmaTile w) return wgmma[wgmmaIndex(layout, w)];
+        return kernels[index(layout, (GemmTcTile) tile, vec == 0 ? 8 : vec)];
     }
 
     private void run(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, boolean accumulate,
@@ -141,33 +153,18 @@ public final class GemmTcKernels {
                     + pb % 16 + ")");
         }
         if (call.m() == 0 || call.n() == 0 || call.batch() == 0) return;
-        Kernel k;
-        int bm, bn, threads, shared;
-        if (forced instanceof GemmWgmmaTile || (forced == null && wgmma != null && vec == 8)) {
-            if (vec != 8) {
-                throw new IllegalArgumentException(wgmma[0] + ": gemm_wgmma copies operands in 16-byte pieces; got a "
-                        + a.describe() + ", b " + b.describe() + " whose contiguous dimensions or addresses are not multiples of 8 elements");
-            }
-            GemmWgmmaTile tile = forced != null ? (GemmWgmmaTile) forced
-                    : GemmWgmmaTile.choose(call.m(), call.n(), call.batch(), multiprocessors);
-            k = wgmma[wgmmaIndex(call.layout(), tile)];
-            bm = tile.bm;
-            bn = tile.bn;
-            threads = tile.threads();
-            shared = tile.sharedBytes();
-        } else {
-            GemmTcTile tile = forced != null ? (GemmTcTile) forced : GemmTcTile.choose(call.m(), call.n(), call.batch(), multiprocessors);
-            k = kernels[index(call.layout(), tile, vec)];
-            bm = tile.bm;
-            bn = tile.bn;
-            threads = tile.threads;
-            shared = tile.sharedBytes();
+        GemmTile tile = tile(call, vec, forced);
+        Kernel k = kernel(call.layout(), tile, vec);
+        if (tile instanceof GemmWgmmaTile && vec != 8) {
+            throw new IllegalArgumentException(k + ": gemm_wgmma copies operands in 16-byte pieces; got a " + a.describe()
+                    + ", b " + b.describe() + " whose contiguous dimensions or addresses are not multiples of 8 elements");
         }
         launcher.args().ptr(pc).ptr(pa).ptr(pb).i32(call.m()).i32(call.n()).i32(call.k())
                 .i64((long) call.m() * call.k()).i64((long) call.k() * call.n()).i64((long) call.m() * call.n())
                 .f32(alpha).i32(accumulate ? 1 : 0).i32(out.dtype() == DType.BF16 ? 1 : 0).i32(epilogue.ordinal())
                 .ptr(pBias).ptr(pAux);
-        launcher.launch(k, (call.n() + bn - 1) / bn, (call.m() + bm - 1) / bm, call.batch(), threads, shared);
+        launcher.launch(k, (call.n() + tile.bn() - 1) / tile.bn(), (call.m() + tile.bm() - 1) / tile.bm(), call.batch(),
+                tile.threads(), tile.sharedBytes());
     }
 
     /**

@@ -21,6 +21,7 @@ public enum GemmTcTile implements GemmTile {
 
     @Override public int bm() { return bm; }
     @Override public int bn() { return bn; }
+    @Override public int threads() { return threads; }
 
     /** "128x64", as in the entry point names. */
     public String id() {
@@ -28,6 +29,7 @@ public enum GemmTcTile implements GemmTile {
     }
 
     /** The ring's bytes: STAGES stages of a BM x 32 and a BN x 32 bf16 tile (the epilogue reuses it). */
+    @Override
     public int sharedBytes() {
         return STAGES * (bm + bn) * BK * 2;
     }

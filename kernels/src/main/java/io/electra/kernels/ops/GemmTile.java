@@ -18,6 +18,12 @@ interface GemmTile {
 
     int bn();
 
+    /** Threads per CTA. */
+    int threads();
+
+    /** Dynamic shared memory per CTA, in bytes. */
+    int sharedBytes();
+
     /** CTAs of a batched M x N product. */
     default long ctas(int m, int n, int batch) {
         return (long) ceil(m, bm()) * ceil(n, bn()) * batch;

@@ -29,11 +29,13 @@ public enum GemmWgmmaTile implements GemmTile {
     }
 
     /** One warpgroup (128 threads) per 64 rows. */
+    @Override
     public int threads() {
         return bm / 64 * 128;
     }
 
     /** The ring (STAGES stages of BM x 64 and BN x 64 bf16) plus 1 KiB to start it on a 1024-byte boundary. */
+    @Override
     public int sharedBytes() {
         return stages * (bm + bn) * BK * 2 + 1024;
     }

@@ -14,6 +14,7 @@ import static io.electra.engine.DType.F32;
 import static io.electra.kernels.gpu.GemmTcGpuTest.atol;
 import static io.electra.kernels.gpu.GemmTcGpuTest.rtol;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -95,6 +96,21 @@ class GemmWgmmaGpuTest {
             Twin dl = tw.bf16Normal(1, 8, 30522), e = tw.bf16Normal(1, 30522, 8), dx = tw.zeros(F32, 8, 8);
             String even = g.kernelFor(dx.gpu(), dl.gpu(), false, e.gpu(), false);
             assertTrue(even.startsWith("gemm_tc_forward_nn_") && even.endsWith("_even"), even);
+        }
+    }
+
+    @Test
+    void operandsWithoutSixteenByteRowsAreRefusedByWgmmaAndServedByGemmTc() {
+        try (Twins tw = new Twins(4)) {
+            GemmTcKernels g = gemm(tw);
+            Twin x = tw.bf16Normal(1, 8, 34), w = tw.bf16Normal(1, 16, 34), y = tw.zeros(F32, 8, 16);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> g.matmulWgmma(y.gpu(), x.gpu(), false,
+                    w.gpu(), true, 1f, false, Epilogue.NONE, null, null, GemmWgmmaTile.T64X128));
+            assertTrue(e.getMessage().contains("16-byte pieces"), e.getMessage());
+            String kernel = g.kernelFor(y.gpu(), x.gpu(), false, w.gpu(), true);
+            assertEquals("gemm_tc_forward_nt_64x64_even", kernel);
+            tw.both(be -> be.matmul(y.on(be), x.on(be), false, w.on(be), true, 1f, false));
+            tw.expectClose(kernel, y, atol(34), 1e-6);
         }
     }
 }
