@@ -1,34 +1,57 @@
-// heads.cu: the attention layout changes [B, T, H*D] <-> [B, H, T, D].
+// heads.cu: the attention layout changes [B, T, H*D] <-> [B, H, T, D], converting between f32 and
+// bf16 on the way where the two sides differ.
 //
 // CPU reference: CpuBackend.splitHeads / mergeHeads.
 // Shapes: split reads in [B, T, H*D] and writes out [B, H, T, D]; merge the reverse.
 // Both overwrite (=) or, with accumulate != 0, add (+=) into out: the backward of a split is a
-// merge that accumulates, and vice versa.
+// merge that accumulates, and vice versa. The sum is taken in f32 and a bf16 out is rounded once
+// (to nearest even, as copy.cu rounds).
+// Entry points heads_forward_{split,merge}_<in>[_to_<out>]: _f32 and _bf16 keep the dtype;
+// _f32_to_bf16 feeds bf16 attention from f32 projections (rounding as copy.cu), _bf16_to_f32 hands
+// bf16 attention gradients back to f32 ones. Mixed precision then needs no separate conversion pass.
 // One thread per output element; reads are contiguous in runs of D (64), so they coalesce.
 #include "common.cuh"
+#include "bf16.cuh"
 
-extern "C" __global__ void heads_forward_split(float* out, const float* in, int B, int T, int H, int D,
-                                               int accumulate) {
+__device__ __forceinline__ float load_as_f32(const float* p, i64 i) { return p[i]; }
+__device__ __forceinline__ float load_as_f32(const unsigned short* p, i64 i) { return __uint_as_float((uint32_t)p[i] << 16); }
+
+__device__ __forceinline__ void store_f32_as(float* p, i64 i, float v) { p[i] = v; }
+__device__ __forceinline__ void store_f32_as(unsigned short* p, i64 i, float v) { p[i] = f32_to_bf16_rne(v); }
+
+// out[i] (=|+=) in[source(i)] for every element i of out, split or merge.
+template <bool SPLIT, typename Out, typename In>
+__device__ __forceinline__ void move_heads(Out* out, const In* in, int B, int T, int H, int D, int accumulate) {
     const i64 n = (i64)B * H * T * D;
     for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {
         const int d = (int)(i % D);
-        const int t = (int)((i / D) % T);
-        const int h = (int)((i / ((i64)D * T)) % H);
-        const i64 b = i / ((i64)D * T * H);
-        const float v = in[((b * T + t) * H + h) * D + d];
-        out[i] = accumulate ? out[i] + v : v;
+        i64 from;
+        if (SPLIT) {  // i walks [B, H, T, D]
+            const int t = (int)((i / D) % T);
+            const int h = (int)((i / ((i64)D * T)) % H);
+            const i64 b = i / ((i64)D * T * H);
+            from = ((b * T + t) * H + h) * D + d;
+        } else {      // i walks [B, T, H, D]
+            const int h = (int)((i / D) % H);
+            const int t = (int)((i / ((i64)D * H)) % T);
+            const i64 b = i / ((i64)D * H * T);
+            from = ((b * H + h) * T + t) * D + d;
+        }
+        const float v = load_as_f32(in, from);
+        store_f32_as(out, i, accumulate ? load_as_f32(out, i) + v : v);
     }
 }
 
-extern "C" __global__ void heads_forward_merge(float* out, const float* in, int B, int T, int H, int D,
-                                               int accumulate) {
-    const i64 n = (i64)B * H * T * D;
-    for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {
-        const int d = (int)(i % D);
-        const int h = (int)((i / D) % H);
-        const int t = (int)((i / ((i64)D * H)) % T);
-        const i64 b = i / ((i64)D * H * T);
-        const float v = in[((b * H + h) * T + t) * D + d];
-        out[i] = accumulate ? out[i] + v : v;
+#define HEADS_ENTRY(NAME, SPLIT, OUT, IN)                                                                      \
+    extern "C" __global__ void NAME(OUT* out, const IN* in, int B, int T, int H, int D, int accumulate) {     \
+        move_heads<SPLIT>(out, in, B, T, H, D, accumulate);                                                   \
     }
-}
+
+HEADS_ENTRY(heads_forward_split_f32, true, float, float)
+HEADS_ENTRY(heads_forward_split_bf16, true, unsigned short, unsigned short)
+HEADS_ENTRY(heads_forward_split_f32_to_bf16, true, unsigned short, float)
+HEADS_ENTRY(heads_forward_split_bf16_to_f32, true, float, unsigned short)
+HEADS_ENTRY(heads_forward_merge_f32, false, float, float)
+HEADS_ENTRY(heads_forward_merge_bf16, false, unsigned short, unsigned short)
+HEADS_ENTRY(heads_forward_merge_f32_to_bf16, false, unsigned short, float)
+HEADS_ENTRY(heads_forward_merge_bf16_to_f32, false, float, unsigned short)

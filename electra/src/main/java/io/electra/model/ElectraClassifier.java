@@ -55,7 +55,7 @@ public final class ElectraClassifier extends Module {
         Var cls = ops.gatherRows(h, clsRows);
         int base = RngKey.DROPOUT_BASE + (1 << 14);
         Var x = ops.dropout(cls, dropout, base);
-        x = ops.gelu(dense.forward(ops, x));
+        x = dense.forwardGelu(ops, x);
         x = ops.dropout(x, dropout, base + 1);
         return outProj.forward(ops, x);
     }

@@ -47,7 +47,7 @@ public final class ElectraGenerator extends Module {
         Var h = electra.forward(ops, in, trace, "generator");
         int c = h.value().dim(2);
         Var rows = index != null ? ops.gatherRows(h, index) : ops.view(h, in.batch() * in.seq(), c);
-        Var p = norm.forward(ops, ops.gelu(dense.forward(ops, rows)));
+        Var p = norm.forward(ops, dense.forwardGelu(ops, rows));
         if (trace != null) trace.put("generator.predictions_output", p.value());
         return ops.linear(p, lmHeadWeight(), lmHeadBias);
     }

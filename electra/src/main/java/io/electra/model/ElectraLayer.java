@@ -63,7 +63,7 @@ public final class ElectraLayer extends Module {
         Var attended = ops.dropout(attentionOut.forward(ops, context), hiddenDropout, purpose + 1);
         Var a = attentionNorm.forward(ops, ops.add(attended, h));
         // feed-forward with exact GELU, dropout, residual, LayerNorm
-        Var inner = ops.gelu(intermediate.forward(ops, a));
+        Var inner = intermediate.forwardGelu(ops, a);
         Var projected = ops.dropout(output.forward(ops, inner), hiddenDropout, purpose + 2);
         return outputNorm.forward(ops, ops.add(projected, a));
     }

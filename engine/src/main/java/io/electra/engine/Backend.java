@@ -118,6 +118,26 @@ public interface Backend extends AutoCloseable {
      */
     void matmul(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, boolean accumulate);
 
+    /**
+     * {@code out = op(a) @ op(b) + bias[N]}: a linear layer's forward. A backend may fuse the bias into
+     * the product's epilogue; the result is the same as {@link #matmul} then {@link #biasAdd} in place
+     * (for an F32 out the sum is rounded once either way).
+     */
+    default void matmulBias(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, Tensor bias) {
+        matmul(out, a, transA, b, transB, 1f, false);
+        biasAdd(out, out, bias);
+    }
+
+    /**
+     * {@code preActivation = op(a) @ op(b) + bias[N]} and {@code out = gelu(preActivation)}: the
+     * feed-forward's first half, whose backward reads preActivation. Fusable like {@link #matmulBias}.
+     */
+    default void matmulBiasGelu(Tensor out, Tensor preActivation, Tensor a, boolean transA, Tensor b, boolean transB,
+                                Tensor bias) {
+        matmulBias(preActivation, a, transA, b, transB, bias);
+        geluForward(out, preActivation);
+    }
+
     /** out[N,C] = in[N,C] + bias[C] (out may be in). */
     void biasAdd(Tensor out, Tensor in, Tensor bias);
 
@@ -159,10 +179,13 @@ public interface Backend extends AutoCloseable {
 
     // ---------------------------------------------------------------- attention
 
-    /** in [B,T,H*D] to out [B,H,T,D]; adds into out when {@code accumulate}. */
+    /**
+     * in [B,T,H*D] to out [B,H,T,D]; adds into out when {@code accumulate}. Each side F32 or BF16 (or
+     * both F64): the value, or the f32 sum when accumulating, is rounded once into a BF16 out.
+     */
     void splitHeads(Tensor out, Tensor in, int heads, boolean accumulate);
 
-    /** in [B,H,T,D] to out [B,T,H*D]; adds into out when {@code accumulate}. */
+    /** in [B,H,T,D] to out [B,T,H*D]; adds into out when {@code accumulate}. Dtypes as {@link #splitHeads}. */
     void mergeHeads(Tensor out, Tensor in, boolean accumulate);
 
     /**

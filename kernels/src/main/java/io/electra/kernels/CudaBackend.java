@@ -292,16 +292,31 @@ public final class CudaBackend implements Backend {
         if (outF != out) copy(out, outF);
     }
 
-    /** out = op(a) @ op(b) + bias[N] in one tensor-core pass (a, b BF16; bias F32; out F32 or BF16). */
+    /**
+     * out = op(a) @ op(b) + bias[N]: in one tensor-core pass (the bias in the epilogue) for BF16
+     * operands the tensor-core GEMM serves (bias F32; out F32 or BF16), else the product then the bias.
+     */
+    @Override
     public void matmulBias(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, Tensor bias) {
         runtime.bind();
-        gemmTc.matmulBias(out, a, transA, b, transB, bias);
+        if (fusable(out, a, transA, b, transB)) gemmTc.matmulBias(out, a, transA, b, transB, bias);
+        else Backend.super.matmulBias(out, a, transA, b, transB, bias);
     }
 
-    /** preActivation = op(a) @ op(b) + bias, out = gelu(preActivation), in one tensor-core pass. */
+    /**
+     * preActivation = op(a) @ op(b) + bias, out = gelu(preActivation): one tensor-core pass where
+     * {@link #matmulBias} fuses, else the product, the bias and the GELU.
+     */
+    @Override
     public void matmulBiasGelu(Tensor out, Tensor preActivation, Tensor a, boolean transA, Tensor b, boolean transB, Tensor bias) {
         runtime.bind();
-        gemmTc.matmulBiasGelu(out, preActivation, a, transA, b, transB, bias);
+        if (fusable(out, a, transA, b, transB)) gemmTc.matmulBiasGelu(out, preActivation, a, transA, b, transB, bias);
+        else Backend.super.matmulBiasGelu(out, preActivation, a, transA, b, transB, bias);
+    }
+
+    /** Whether the tensor-core GEMM runs this product, so its epilogue can take the bias (and GELU). */
+    private boolean fusable(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB) {
+        return a.dtype() == DType.BF16 && b.dtype() == DType.BF16 && gemmTc.serves(out, a, transA, b, transB);
     }
 
     /** out = op(a) @ op(b) + residual in one tensor-core pass (out may be residual). */

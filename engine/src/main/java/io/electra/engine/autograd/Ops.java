@@ -12,12 +12,16 @@ import io.electra.engine.Tensor;
  * arena in the dtype of the first input, so the same model code runs in F32 and, on the CPU, in F64
  * for gradient checks.
  *
- * <p>Precision {@link Precision#BF16} (mixed precision) changes three ops and nothing else: linear
- * multiplies bf16 operands (the activation and, in the backward, the output gradient rounded on the
- * way in; the weight's persistent {@link Var#bf16Copy} when it has one, else the weight rounded per
- * call) with f32 accumulation into an F32 output and F32 gradients; attention runs on bf16 q, k, v
- * and hands back an F32 context. LayerNorm, softmax, GELU, dropout, embeddings and the losses see
- * only F32 values, so their statistics stay in fp32.
+ * <p>Precision {@link Precision#BF16} (mixed precision) changes linear and the attention block and
+ * nothing else. Linear multiplies bf16 operands (the activation rounded on the way in, once per step
+ * however many projections read it, and in the backward the output gradient; the weight's persistent
+ * {@link Var#bf16Copy} when it has one, else the weight rounded per call) with f32 accumulation into
+ * an F32 output and F32 parameter gradients. splitHeads rounds the projections to BF16 heads in the
+ * same pass, attention runs on them and returns a BF16 context, mergeHeads keeps it BF16 and the
+ * output projection reads it as it is: the attention block's activations and their gradients are
+ * BF16, as under PyTorch's autocast. Attention called on F32 heads rounds them itself and hands back
+ * an F32 context. LayerNorm, softmax, GELU, dropout, embeddings and the losses see only F32 values,
+ * so their statistics stay in fp32.
  *
  * <p>Shape legend: N rows (batch*seq), C channels, B batch, T sequence, H heads, D head size,
  * K selected rows, V vocabulary.
@@ -48,6 +52,19 @@ public final class Ops {
 
     private boolean bf16(Tensor value) {
         return precision == Precision.BF16 && value.dtype() == DType.F32;
+    }
+
+    /**
+     * {@code x}'s value (as {@code view}) rounded to BF16, once per step: the query, key and value
+     * projections read the same hidden states, and each would otherwise round them again.
+     */
+    private Tensor roundedBf16(Var x, Tensor view) {
+        Tensor r = tape.roundedBf16(x);
+        if (r == null) {
+            r = toBf16(view);
+            tape.rememberRoundedBf16(x, r);
+        }
+        return r.view(view.shape());
     }
 
     /** A BF16 arena tensor holding {@code t} rounded to nearest even. */
@@ -88,46 +105,54 @@ public final class Ops {
 
     /** y[N,out] = x[N,in] W[out,in]^T (+ bias[out]); x may have any leading shape. */
     public Var linear(Var x, Var w, Var bias) {
+        return linear(x, w, bias, false);
+    }
+
+    /**
+     * gelu(linear(x, w, bias)) as one op: the backend may fuse bias and GELU into the product's
+     * epilogue, and only the pre-activation is kept for the backward (the same values and gradients
+     * as {@code gelu(linear(...))}).
+     */
+    public Var linearGelu(Var x, Var w, Var bias) {
+        return linear(x, w, bias, true);
+    }
+
+    private Var linear(Var x, Var w, Var bias, boolean gelu) {
         Tensor xv = x.value(), wv = w.value();
         int in = xv.cols(), rows = xv.rowsFlat(), outDim = wv.dim(0);
         if (wv.rank() != 2 || wv.dim(1) != in) {
             throw new IllegalArgumentException("linear: " + xv.describe() + " does not fit weight " + wv.describe());
         }
+        if (gelu && bias == null) throw new IllegalArgumentException("linearGelu needs a bias");
         int[] outShape = xv.shape();
         outShape[outShape.length - 1] = outDim;
         boolean g = tape.needsGrad(x, w, bias);
-        Var y = out(xv, g, outShape);
+        // mixed precision: an F32 activation is rounded to bf16 on the way in, a BF16 one (the attention
+        // context) goes in as it is; either way y is F32
+        boolean mixed = bf16(xv) || xv.dtype() == DType.BF16;
+        DType yType = mixed ? DType.F32 : xv.dtype();
+        Var y = new Var(b.allocateTempUnfilled(yType, outShape), g);
         Tensor x2 = xv.view(rows, in), y2 = y.value().view(rows, outDim);
-        if (bf16(xv)) return linearBf16(x, w, bias, y, x2, y2, g);
-        b.matmul(y2, x2, false, wv, true, 1f, false);
-        if (bias != null) b.biasAdd(y2, y2, bias.value());
+        // with GELU, the product (+ bias) lands in pre and y = gelu(pre); the backward turns dy into dPre
+        Tensor pre2 = gelu ? b.allocateTempUnfilled(yType, rows, outDim) : y2;
+        Tensor xa = xv.dtype() == DType.BF16 ? x2 : mixed ? roundedBf16(x, x2) : x2;
+        Tensor wa = mixed ? (w.bf16Copy() != null ? w.bf16Copy() : toBf16(wv)) : wv;
+        if (gelu) b.matmulBiasGelu(y2, pre2, xa, false, wa, true, bias.value());
+        else if (bias != null) b.matmulBias(y2, xa, false, wa, true, bias.value());
+        else b.matmul(y2, xa, false, wa, true, 1f, false);
         if (g) tape.record(() -> {
             Tensor dy = y.grad();
             if (dy == null) return;
-            Tensor dy2 = dy.view(rows, outDim);
-            if (x.requiresGrad()) b.matmul(tape.gradOf(x).view(rows, in), dy2, false, wv, false, 1f, true);
-            if (w.requiresGrad()) b.matmul(tape.gradOf(w), dy2, true, x2, false, 1f, true);
-            if (bias != null && bias.requiresGrad()) b.biasBackward(tape.gradOf(bias), dy2);
-        });
-        return y;
-    }
-
-    /**
-     * The mixed-precision linear: y = bf16(x) bf16(W)^T (+ bias), f32 accumulation, F32 y; backward
-     * dx += bf16(dy) bf16(W), dW += bf16(dy)^T bf16(x) into the F32 gradients, dBias from the F32 dy.
-     */
-    private Var linearBf16(Var x, Var w, Var bias, Var y, Tensor x2, Tensor y2, boolean g) {
-        Tensor xb = toBf16(x2);
-        Tensor wb = w.bf16Copy() != null ? w.bf16Copy() : toBf16(w.value());
-        b.matmul(y2, xb, false, wb, true, 1f, false);
-        if (bias != null) b.biasAdd(y2, y2, bias.value());
-        if (g) tape.record(() -> {
-            Tensor dy = y.grad();
-            if (dy == null) return;
-            Tensor dy2 = dy.view(y2.shape()), dyb = toBf16(dy2);
-            if (x.requiresGrad()) b.matmul(tape.gradOf(x).view(x2.shape()), dyb, false, wb, false, 1f, true);
-            if (w.requiresGrad()) b.matmul(tape.gradOf(w), dyb, true, xb, false, 1f, true);
-            if (bias != null && bias.requiresGrad()) b.biasBackward(tape.gradOf(bias), dy2);
+            Tensor dPre = dy.view(rows, outDim);
+            if (gelu) {
+                dPre = b.allocateTemp(yType, rows, outDim);
+                b.geluBackward(dPre, dy.view(rows, outDim), pre2);
+            }
+            // mixed precision: dx += bf16(dPre) bf16(W), dW += bf16(dPre)^T bf16(x) into F32 gradients; dBias from F32
+            Tensor dPreA = mixed ? toBf16(dPre) : dPre;
+            if (x.requiresGrad()) b.matmul(tape.gradOf(x).view(rows, in), dPreA, false, wa, false, 1f, true);
+            if (w.requiresGrad()) b.matmul(tape.gradOf(w), dPreA, true, xa, false, 1f, true);
+            if (bias != null && bias.requiresGrad()) b.biasBackward(tape.gradOf(bias), dPre);
         });
         return y;
     }
@@ -224,12 +249,16 @@ public final class Ops {
 
     // ------------------------------------------------------------------ attention
 
-    /** x[B,T,H*D] to [B,H,T,D]. */
+    /**
+     * x[B,T,H*D] to [B,H,T,D]. In mixed precision the heads come out BF16 (rounded in the same pass),
+     * ready for the bf16 attention; the gradient flows back widened into x's F32 one.
+     */
     public Var splitHeads(Var x, int heads) {
         Tensor xv = x.value();
         int bt = xv.dim(0), t = xv.dim(1), c = xv.dim(2);
         boolean g = tape.needsGrad(x);
-        Var o = out(xv, g, bt, heads, t, c / heads);
+        DType type = bf16(xv) ? DType.BF16 : xv.dtype();
+        Var o = new Var(b.allocateTempUnfilled(type, bt, heads, t, c / heads), g);
         b.splitHeads(o.value(), xv, heads, false);
         if (g) tape.record(() -> {
             if (o.grad() != null) b.mergeHeads(tape.gradOf(x), o.grad(), true);
@@ -237,7 +266,7 @@ public final class Ops {
         return o;
     }
 
-    /** x[B,H,T,D] to [B,T,H*D]. */
+    /** x[B,H,T,D] to [B,T,H*D], in x's dtype (a BF16 context goes on to the output projection as it is). */
     public Var mergeHeads(Var x) {
         Tensor xv = x.value();
         int heads = xv.dim(1);
@@ -266,6 +295,7 @@ public final class Ops {
         // statistics stay in fp32 whatever the activations' precision (F64 only for gradient checks)
         DType savedType = qv.dtype() == DType.F64 ? DType.F64 : DType.F32;
         Tensor saved = b.allocateTempUnfilled(savedType, b.attentionSavedShape(bt, h, t, d));
+        // BF16 q, k, v (heads split in mixed precision) take the path below as they are: bf16 context out
         if (bf16(qv)) return attentionBf16(q, k, v, keyMask, o, saved, scale, p, key, g);
         b.attentionForward(o.value(), saved, qv, k.value(), v.value(), keyMask, scale, p, key);
         if (g) tape.record(() -> {

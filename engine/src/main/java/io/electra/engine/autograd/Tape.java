@@ -4,6 +4,7 @@ import io.electra.engine.Backend;
 import io.electra.engine.Tensor;
 
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 
 /**
  * The autograd tape: ops record a backward closure in execution order while gradients are on, and
@@ -18,6 +19,7 @@ public final class Tape {
     private final Backend backend;
     private final ArrayList<Runnable> nodes = new ArrayList<>();
     private final ArrayList<Var> withStepGrad = new ArrayList<>();
+    private final IdentityHashMap<Var, Tensor> roundedBf16 = new IdentityHashMap<>();  // this step's bf16 roundings of activations
     private int noGradDepth;
 
     public Tape(Backend backend) {
@@ -73,6 +75,16 @@ public final class Tape {
         }
     }
 
+    /** The BF16 rounding of activation {@code v} an op already made this step, or null. */
+    Tensor roundedBf16(Var v) {
+        return roundedBf16.get(v);
+    }
+
+    /** Remembers {@code v}'s BF16 rounding (an arena tensor) until {@link #reset}; parameters are never remembered. */
+    void rememberRoundedBf16(Var v, Tensor rounded) {
+        if (!v.persistent()) roundedBf16.put(v, rounded);
+    }
+
     /** Number of nodes recorded this step. */
     public int size() {
         return nodes.size();
@@ -83,6 +95,7 @@ public final class Tape {
         nodes.clear();
         for (Var v : withStepGrad) v.clearStepGrad();
         withStepGrad.clear();
+        roundedBf16.clear();
     }
 
     /** A scope that ends without checked exceptions. */

@@ -40,6 +40,14 @@ public class Var {
     }
 
     /**
+     * True for a value that outlives the step (a parameter, which the optimizer changes in place),
+     * so nothing derived from it may be remembered past the op that reads it.
+     */
+    public boolean persistent() {
+        return false;
+    }
+
+    /**
      * A persistent BF16 copy of this value that mixed-precision GEMMs read instead of rounding the
      * value each time, or null (parameters override this when they keep one).
      */

@@ -44,6 +44,17 @@ final class Check {
         return this;
     }
 
+    /** Each F32 or BF16 (a layout change that also converts), or all F64. */
+    Check floatsOrBf16(Tensor... tensors) {
+        owned(tensors);
+        boolean f64 = tensors[0].dtype() == DType.F64, ok = true;
+        for (Tensor t : tensors) {
+            ok &= f64 ? t.dtype() == DType.F64 : (t.dtype() == DType.F32 || t.dtype() == DType.BF16);
+        }
+        if (!ok) fail("expected each F32 or BF16, or all F64, got " + list(tensors));
+        return this;
+    }
+
     /** All BF16: the mixed-precision operands of matmul and attention. */
     Check bf16(Tensor... tensors) {
         owned(tensors);

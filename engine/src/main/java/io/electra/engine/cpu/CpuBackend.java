@@ -329,7 +329,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void splitHeads(Tensor out, Tensor in, int heads, boolean accumulate) {
-        Check c = new Check(this, "splitHeads").floats(out, in).rank(in, 3).disjoint(out, in);
+        Check c = new Check(this, "splitHeads").floatsOrBf16(out, in).rank(in, 3).disjoint(out, in);
         c.that(heads > 0 && in.dim(2) % heads == 0, in.describe() + " does not split into " + heads + " heads");
         c.shape(out, in.dim(0), heads, in.dim(1), in.dim(2) / heads);
         this.heads.split(out, in, accumulate);
@@ -337,7 +337,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void mergeHeads(Tensor out, Tensor in, boolean accumulate) {
-        Check c = new Check(this, "mergeHeads").floats(out, in).rank(in, 4).disjoint(out, in);
+        Check c = new Check(this, "mergeHeads").floatsOrBf16(out, in).rank(in, 4).disjoint(out, in);
         c.shape(out, in.dim(0), in.dim(2), in.dim(1) * in.dim(3));
         heads.merge(out, in, accumulate);
     }

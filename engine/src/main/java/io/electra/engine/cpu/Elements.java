@@ -3,8 +3,9 @@ package io.electra.engine.cpu;
 import io.electra.engine.Tensor;
 
 /**
- * Reads and writes a float tensor's elements (F32 {@code float[]} or F64 {@code double[]}) as
- * doubles, honouring the tensor's offset. Kernels load a row (or a chunk) into a {@link Scratch}
+ * Reads and writes a float tensor's elements (F32 {@code float[]} or F64 {@code double[]}; for
+ * {@link #load}, {@link #store} and {@link #addTo} also BF16 {@code short[]}, rounded to nearest even
+ * on the way in) as doubles, honouring the tensor's offset. Kernels load a row (or a chunk) into a {@link Scratch}
  * row, compute in double and store the result, so each kernel is written once for both dtypes;
  * the bulk loops below are monomorphic and vectorised by the JIT, which keeps F32 fast.
  */
@@ -17,6 +18,8 @@ final class Elements {
         int base = index(t, from);
         if (t.storage() instanceof float[] s) {
             for (int i = 0; i < n; i++) dst[dstOff + i] = s[base + i];
+        } else if (t.storage() instanceof short[] s) {
+            for (int i = 0; i < n; i++) dst[dstOff + i] = CpuStorage.fromBf16(s[base + i]);
         } else {
             System.arraycopy((double[]) t.storage(), base, dst, dstOff, n);
         }
@@ -27,6 +30,8 @@ final class Elements {
         int base = index(t, from);
         if (t.storage() instanceof float[] s) {
             for (int i = 0; i < n; i++) s[base + i] = (float) src[srcOff + i];
+        } else if (t.storage() instanceof short[] s) {
+            for (int i = 0; i < n; i++) s[base + i] = CpuStorage.toBf16((float) src[srcOff + i]);
         } else {
             System.arraycopy(src, srcOff, (double[]) t.storage(), base, n);
         }
@@ -37,6 +42,8 @@ final class Elements {
         int base = index(t, from);
         if (t.storage() instanceof float[] s) {
             for (int i = 0; i < n; i++) s[base + i] += (float) src[srcOff + i];
+        } else if (t.storage() instanceof short[] s) {  // the f32 sum, rounded once (as the CUDA kernels do)
+            for (int i = 0; i < n; i++) s[base + i] = CpuStorage.toBf16(CpuStorage.fromBf16(s[base + i]) + (float) src[srcOff + i]);
         } else {
             double[] d = (double[]) t.storage();
             for (int i = 0; i < n; i++) d[base + i] += src[srcOff + i];

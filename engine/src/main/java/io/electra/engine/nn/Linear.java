@@ -19,6 +19,11 @@ public final class Linear extends Module {
         return ops.linear(x, weight, bias);
     }
 
+    /** gelu(forward(x)) as one op (the backend may fuse bias and GELU into the product). */
+    public Var forwardGelu(Ops ops, Var x) {
+        return ops.linearGelu(x, weight, bias);
+    }
+
     public int in() {
         return weight.value().dim(1);
     }

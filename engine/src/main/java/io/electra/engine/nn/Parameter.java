@@ -75,6 +75,11 @@ public final class Parameter extends Var {
     }
 
     @Override
+    public boolean persistent() {
+        return true;
+    }
+
+    @Override
     protected void clearStepGrad() {
         // the gradient is persistent: it accumulates until the optimizer zeroes it
     }

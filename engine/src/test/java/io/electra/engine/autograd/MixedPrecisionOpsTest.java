@@ -1,5 +1,6 @@
 package io.electra.engine.autograd;
 
+import io.electra.engine.Backend;
 import io.electra.engine.DType;
 import io.electra.engine.Precision;
 import io.electra.engine.Tensor;
@@ -9,6 +10,7 @@ import io.electra.engine.nn.Linear;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
+import java.lang.reflect.Proxy;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -78,14 +80,83 @@ class MixedPrecisionOpsTest {
         }
     }
 
+    @Test
+    void linearGeluIsGeluOfLinearBitForBit() {
+        Random rnd = new Random(10);
+        int rows = 11, in = 16, out = 24;
+        float[] x = gaussian(rnd, rows * in), dy = gaussian(rnd, rows * out);
+        Linear layer = new Linear(cpu, in, out, true);
+        cpu.upload(layer.weight.value(), gaussian(rnd, out * in));
+        cpu.upload(layer.bias.value(), gaussian(rnd, out));
+        for (Precision precision : Precision.values()) {
+            float[][] fused = forwardBackward(layer, precision, x, dy, in, (ops, xv) -> layer.forwardGelu(ops, xv));
+            float[][] apart = forwardBackward(layer, precision, x, dy, in, (ops, xv) -> ops.gelu(layer.forward(ops, xv)));
+            String[] what = {"y", "dx", "dW", "dBias"};
+            for (int i = 0; i < what.length; i++) {
+                assertTrue(Math.abs(apart[i][0]) > 0, what[i] + " is not trivially zero");
+                for (int j = 0; j < apart[i].length; j++) {
+                    assertEquals(apart[i][j], fused[i][j], 0f, what[i] + "[" + j + "], " + precision);
+                }
+            }
+        }
+    }
+
+    @Test
+    void hiddenStatesAreRoundedToBf16OncePerStep() {
+        Random rnd = new Random(11);
+        int rows = 6, in = 8;
+        int[] roundings = {0};
+        Backend counting = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[]{Backend.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("copy") && ((Tensor) args[0]).dtype() == DType.BF16
+                            && ((Tensor) args[1]).size() == (long) rows * in) roundings[0]++;
+                    try {
+                        return method.invoke(cpu, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        Tape tape = new Tape(counting);
+        Ops ops = new Ops(tape);
+        ops.setPrecision(Precision.BF16);
+        Linear[] qkv = {new Linear(counting, in, in, true), new Linear(counting, in, in, true), new Linear(counting, in, in, true)};
+        for (Linear l : qkv) l.weight.enableBf16Copy();
+        Tensor xt = cpu.allocate(DType.F32, rows, in);
+        for (int step = 0; step < 2; step++) {
+            float[] x = gaussian(rnd, rows * in);
+            cpu.upload(xt, x);
+            Var h = new Var(xt, true);
+            roundings[0] = 0;
+            Var[] ys = new Var[3];
+            for (int i = 0; i < 3; i++) ys[i] = qkv[i].forward(ops, h);
+            assertEquals(1, roundings[0], "the three projections of one activation round it once");
+            // and each still multiplies this step's values: the same as a fresh tape's single projection
+            for (int i = 0; i < 3; i++) {
+                Tape alone = new Tape(cpu);
+                Ops single = new Ops(alone);
+                single.setPrecision(Precision.BF16);
+                float[] ref = cpu.downloadFloat(qkv[i].forward(single, new Var(xt, false)).value());
+                float[] got = cpu.downloadFloat(ys[i].value());
+                for (int j = 0; j < ref.length; j++) assertEquals(ref[j], got[j], 0f, "step " + step + " projection " + i + "[" + j + "]");
+            }
+            tape.reset();
+        }
+        cpu.resetArena();
+    }
+
     private static float[][] forwardBackward(Linear layer, Precision precision, float[] x, float[] dy, int in) {
+        return forwardBackward(layer, precision, x, dy, in, layer::forward);
+    }
+
+    private static float[][] forwardBackward(Linear layer, Precision precision, float[] x, float[] dy, int in,
+                                             java.util.function.BiFunction<Ops, Var, Var> f) {
         Tape tape = new Tape(cpu);
         Ops ops = new Ops(tape);
         ops.setPrecision(precision);
         layer.weight.zeroGrad();
         layer.bias.zeroGrad();
         Var xv = param(x, x.length / in, in);
-        Var y = layer.forward(ops, xv);
+        Var y = f.apply(ops, xv);
         Tensor seed = cpu.allocate(DType.F32, y.value().shape());
         cpu.upload(seed, dy);
         // loss = sum(y * dy): its gradient with respect to y is dy

@@ -33,6 +33,47 @@ class Bf16KernelsTest {
     }
 
     @Test
+    void headLayoutChangesConvertByRoundingOnceToNearestEven() {
+        Random rnd = new Random(21);
+        int b = 2, t = 5, h = 3, d = 4;
+        float[] merged = randomFloats(rnd, b * t * h * d), start = randomFloats(rnd, b * t * h * d);
+        Tensor x = cpu.allocate(DType.F32, b, t, h * d);
+        cpu.upload(x, merged);
+        Tensor ref = cpu.allocate(DType.F32, b, h, t, d);
+        cpu.splitHeads(ref, x, h, false);
+        float[] want = cpu.downloadFloat(ref);
+        for (boolean accumulate : new boolean[] {false, true}) {
+            // split F32 -> BF16: the F32 split (plus the old value) rounded once
+            Tensor heads = cpu.allocate(DType.BF16, b, h, t, d);
+            cpu.copy(heads, upload(start, b, h, t, d));
+            cpu.splitHeads(heads, x, h, accumulate);
+            float[] got = cpu.downloadFloat(heads);
+            for (int i = 0; i < want.length; i++) {
+                float sum = accumulate ? HalfFloats.roundToBf16(start[i]) + want[i] : want[i];
+                assertEquals(HalfFloats.roundToBf16(sum), got[i], 0f, "split to bf16 [" + i + "], accumulate " + accumulate);
+            }
+            // merge BF16 -> F32: widened exactly (and added in f32)
+            Tensor back = upload(start, b, t, h * d);
+            cpu.mergeHeads(back, heads, accumulate);
+            float[] again = cpu.downloadFloat(back);
+            Tensor wide = cpu.allocate(DType.F32, b, h, t, d);
+            cpu.copy(wide, heads);
+            Tensor mergedRef = upload(start, b, t, h * d);
+            cpu.mergeHeads(mergedRef, wide, accumulate);
+            float[] mergedWant = cpu.downloadFloat(mergedRef);
+            for (int i = 0; i < again.length; i++) assertEquals(mergedWant[i], again[i], 0f, "merge to f32 [" + i + "]");
+        }
+        Tensor f64 = cpu.allocate(DType.F64, b, h, t, d);
+        assertThrows(IllegalArgumentException.class, () -> cpu.splitHeads(f64, x, h, false), "F64 with F32 is refused");
+    }
+
+    private static Tensor upload(float[] values, int... shape) {
+        Tensor t = cpu.allocate(DType.F32, shape);
+        cpu.upload(t, values);
+        return t;
+    }
+
+    @Test
     void matmulWithBf16InputsEqualsF32MatmulOfRoundedInputs() {
         Random rnd = new Random(3);
         int[][] sizes = {{1, 1, 1}, {7, 5, 3}, {33, 17, 65}, {64, 40, 300}};

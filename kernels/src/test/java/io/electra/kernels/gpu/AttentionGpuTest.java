@@ -28,7 +28,7 @@ class AttentionGpuTest {
             Twin x = tw.normal(1, B, T, H * D), q = tw.zeros(F32, B, H, T, D);
             Twin k = tw.normal(1, B, H, T, D), v = tw.normal(1, B, H, T, D);
             tw.both(be -> be.splitHeads(q.on(be), x.on(be), H, false));
-            tw.expectClose("heads_forward_split", q, 0, 0);
+            tw.expectClose("heads_forward_split_f32", q, 0, 0);
             RngKey key = new RngKey(1234567890123L, 77, RngKey.DROPOUT_BASE + 3);
             float scale = (float) (1 / Math.sqrt(D));
             assertArrayEquals(tw.cpu.attentionSavedShape(B, H, T, D), tw.gpu.attentionSavedShape(B, H, T, D),
@@ -47,7 +47,7 @@ class AttentionGpuTest {
             tw.expectClose("softmax_backward+gemm_forward_tn", dk, tol, 1e-4);
             Twin merged = tw.normal(1, B, T, H * D);
             tw.both(be -> be.mergeHeads(merged.on(be), out.on(be), true));
-            tw.expectClose("heads_forward_merge", merged, 1e-6, 1e-6);
+            tw.expectClose("heads_forward_merge_f32", merged, 1e-6, 1e-6);
         }
     }
 }

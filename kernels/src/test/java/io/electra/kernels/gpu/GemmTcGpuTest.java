@@ -112,6 +112,25 @@ class GemmTcGpuTest {
     }
 
     @Test
+    void fusedLinearEntryPointsFallBackWhereNoTensorCoreKernelServes() {
+        // F32 operands (the fp32 run) and an odd contiguous dimension (K = 7) take the product, bias and GELU apart.
+        try (Twins tw = new Twins(12)) {
+            int M = 9, N = 6;
+            for (boolean bf16 : new boolean[] {false, true}) {
+                int K = bf16 ? 7 : 33;
+                Twin x = bf16 ? tw.bf16Normal(1, M, K) : tw.normal(1, M, K), w = bf16 ? tw.bf16Normal(1, N, K) : tw.normal(1, N, K);
+                Twin bias = tw.normal(1, N), y = tw.zeros(F32, M, N), pre = tw.zeros(F32, M, N), z = tw.zeros(F32, M, N);
+                tw.both(be -> be.matmulBias(y.on(be), x.on(be), false, w.on(be), true, bias.on(be)));
+                tw.both(be -> be.matmulBiasGelu(z.on(be), pre.on(be), x.on(be), false, w.on(be), true, bias.on(be)));
+                String product = (bf16 ? "copy_forward_bf16_to_f32+" : "") + "gemm_forward_nt+elementwise_forward_bias";
+                tw.expectClose(product, y, 1e-5, 1e-5);
+                tw.expectClose(product, pre, 1e-5, 1e-5);
+                tw.expectClose(product + "+elementwise_forward_gelu", z, 1e-5, 1e-5);
+            }
+        }
+    }
+
+    @Test
     void batchedProductsAndRowViewsMatchTheCpu() {
         try (Twins tw = new Twins(42)) {
             int batch = 6, M = 33, N = 64, K = 128;
