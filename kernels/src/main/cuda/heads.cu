@@ -42,16 +42,34 @@ __device__ __forceinline__ void move_heads(Out* out, const In* in, int B, int T,
     }
 }
 
-#define HEADS_ENTRY(NAME, SPLIT, OUT, IN)                                                                      \
-    extern "C" __global__ void NAME(OUT* out, const IN* in, int B, int T, int H, int D, int accumulate) {     \
-        move_heads<SPLIT>(out, in, B, T, H, D, accumulate);                                                   \
-    }
+extern "C" __global__ void heads_forward_split_f32(float* out, const float* in, int B, int T, int H, int D, int accumulate) {
+    move_heads<true>(out, in, B, T, H, D, accumulate);
+}
 
-HEADS_ENTRY(heads_forward_split_f32, true, float, float)
-HEADS_ENTRY(heads_forward_split_bf16, true, unsigned short, unsigned short)
-HEADS_ENTRY(heads_forward_split_f32_to_bf16, true, unsigned short, float)
-HEADS_ENTRY(heads_forward_split_bf16_to_f32, true, float, unsigned short)
-HEADS_ENTRY(heads_forward_merge_f32, false, float, float)
-HEADS_ENTRY(heads_forward_merge_bf16, false, unsigned short, unsigned short)
-HEADS_ENTRY(heads_forward_merge_f32_to_bf16, false, unsigned short, float)
-HEADS_ENTRY(heads_forward_merge_bf16_to_f32, false, float, unsigned short)
+extern "C" __global__ void heads_forward_split_bf16(unsigned short* out, const unsigned short* in, int B, int T, int H, int D, int accumulate) {
+    move_heads<true>(out, in, B, T, H, D, accumulate);
+}
+
+extern "C" __global__ void heads_forward_split_f32_to_bf16(unsigned short* out, const float* in, int B, int T, int H, int D, int accumulate) {
+    move_heads<true>(out, in, B, T, H, D, accumulate);
+}
+
+extern "C" __global__ void heads_forward_split_bf16_to_f32(float* out, const unsigned short* in, int B, int T, int H, int D, int accumulate) {
+    move_heads<true>(out, in, B, T, H, D, accumulate);
+}
+
+extern "C" __global__ void heads_forward_merge_f32(float* out, const float* in, int B, int T, int H, int D, int accumulate) {
+    move_heads<false>(out, in, B, T, H, D, accumulate);
+}
+
+extern "C" __global__ void heads_forward_merge_bf16(unsigned short* out, const unsigned short* in, int B, int T, int H, int D, int accumulate) {
+    move_heads<false>(out, in, B, T, H, D, accumulate);
+}
+
+extern "C" __global__ void heads_forward_merge_f32_to_bf16(unsigned short* out, const float* in, int B, int T, int H, int D, int accumulate) {
+    move_heads<false>(out, in, B, T, H, D, accumulate);
+}
+
+extern "C" __global__ void heads_forward_merge_bf16_to_f32(float* out, const unsigned short* in, int B, int T, int H, int D, int accumulate) {
+    move_heads<false>(out, in, B, T, H, D, accumulate);
+}

@@ -16,18 +16,19 @@ import static io.electra.kernels.ops.Operands.shape;
 public final class HeadsKernels {
     private final Launcher launcher;
     private final Operands operands;
-    private final Kernel[] split = new Kernel[4], merge = new Kernel[4];  // by (in, out): f32/bf16 each
+    private final Kernel[] split, merge;  // by index(in, out)
 
     public HeadsKernels(CudaRuntime runtime, Operands operands) {
         this.launcher = runtime.launcher();
         this.operands = operands;
-        for (DType in : new DType[] {DType.F32, DType.BF16}) {
-            for (DType out : new DType[] {DType.F32, DType.BF16}) {
-                String variant = in == out ? suffix(in) : suffix(in) + "_to_" + suffix(out);
-                split[index(in, out)] = runtime.kernel(Family.HEADS, "heads_forward_split_" + variant);
-                merge[index(in, out)] = runtime.kernel(Family.HEADS, "heads_forward_merge_" + variant);
-            }
-        }
+        split = new Kernel[] {runtime.kernel(Family.HEADS, "heads_forward_split_f32"),
+                runtime.kernel(Family.HEADS, "heads_forward_split_f32_to_bf16"),
+                runtime.kernel(Family.HEADS, "heads_forward_split_bf16_to_f32"),
+                runtime.kernel(Family.HEADS, "heads_forward_split_bf16")};
+        merge = new Kernel[] {runtime.kernel(Family.HEADS, "heads_forward_merge_f32"),
+                runtime.kernel(Family.HEADS, "heads_forward_merge_f32_to_bf16"),
+                runtime.kernel(Family.HEADS, "heads_forward_merge_bf16_to_f32"),
+                runtime.kernel(Family.HEADS, "heads_forward_merge_bf16")};
     }
 
     /** in [B,T,H*D] to out [B,H,T,D]. */
@@ -60,9 +61,5 @@ public final class HeadsKernels {
 
     private static int index(DType in, DType out) {
         return (in == DType.BF16 ? 2 : 0) + (out == DType.BF16 ? 1 : 0);
-    }
-
-    private static String suffix(DType t) {
-        return t == DType.BF16 ? "bf16" : "f32";
     }
 }
