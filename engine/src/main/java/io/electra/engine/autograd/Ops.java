@@ -150,7 +150,10 @@ public final class Ops {
             }
             // mixed precision: dx += bf16(dPre) bf16(W), dW += bf16(dPre)^T bf16(x) into F32 gradients; dBias from F32
             Tensor dPreA = mixed ? toBf16(dPre) : dPre;
-            if (x.requiresGrad()) b.matmul(tape.gradOf(x).view(rows, in), dPreA, false, wa, false, 1f, true);
+            if (x.requiresGrad()) {
+                boolean first = x.grad() == null;  // the first contribution overwrites an unfilled buffer
+                b.matmul(tape.gradForWrite(x).view(rows, in), dPreA, false, wa, false, 1f, !first);
+            }
             if (w.requiresGrad()) b.matmul(tape.gradOf(w), dPreA, true, xa, false, 1f, true);
             if (bias != null && bias.requiresGrad()) b.biasBackward(tape.gradOf(bias), dPre);
         });
@@ -165,10 +168,16 @@ public final class Ops {
         if (g) tape.record(() -> {
             Tensor d = o.grad();
             if (d == null) return;
-            if (x.requiresGrad()) b.accumulate(tape.gradOf(x), d, alpha);
-            if (y.requiresGrad()) b.accumulate(tape.gradOf(y), d, beta);
+            if (x.requiresGrad()) addInto(x, d, alpha);
+            if (y.requiresGrad()) addInto(y, d, beta);
         });
         return o;
+    }
+
+    /** x's gradient += alpha * d; the first contribution this step is written (scaled) into a fresh buffer instead. */
+    private void addInto(Var x, Tensor d, float alpha) {
+        if (x.grad() == null) b.scale(tape.gradForWrite(x), d, alpha);
+        else b.accumulate(x.grad(), d, alpha);
     }
 
     public Var add(Var x, Var y) {
@@ -180,7 +189,7 @@ public final class Ops {
         Var o = out(x.value(), g, x.value().shape());
         b.scale(o.value(), x.value(), s);
         if (g) tape.record(() -> {
-            if (o.grad() != null) b.accumulate(tape.gradOf(x), o.grad(), s);
+            if (o.grad() != null) addInto(x, o.grad(), s);
         });
         return o;
     }
@@ -190,7 +199,7 @@ public final class Ops {
         boolean g = tape.needsGrad(x);
         Var o = new Var(x.value().view(shape), g);
         if (g) tape.record(() -> {
-            if (o.grad() != null) b.accumulate(tape.gradOf(x), o.grad().view(x.value().shape()), 1f);
+            if (o.grad() != null) addInto(x, o.grad().view(x.value().shape()), 1f);
         });
         return o;
     }
@@ -261,7 +270,10 @@ public final class Ops {
         Var o = new Var(b.allocateTempUnfilled(type, bt, heads, t, c / heads), g);
         b.splitHeads(o.value(), xv, heads, false);
         if (g) tape.record(() -> {
-            if (o.grad() != null) b.mergeHeads(tape.gradOf(x), o.grad(), true);
+            if (o.grad() != null) {
+                boolean first = x.grad() == null;
+                b.mergeHeads(tape.gradForWrite(x), o.grad(), !first);
+            }
         });
         return o;
     }
@@ -274,7 +286,10 @@ public final class Ops {
         Var o = out(xv, g, xv.dim(0), xv.dim(2), heads * xv.dim(3));
         b.mergeHeads(o.value(), xv, false);
         if (g) tape.record(() -> {
-            if (o.grad() != null) b.splitHeads(tape.gradOf(x), o.grad(), heads, true);
+            if (o.grad() != null) {
+                boolean first = x.grad() == null;
+                b.splitHeads(tape.gradForWrite(x), o.grad(), heads, !first);
+            }
         });
         return o;
     }

@@ -64,6 +64,22 @@ public final class Tape {
         return g;
     }
 
+    /**
+     * The gradient buffer of {@code v} for a backward that writes every element of it: the existing
+     * buffer ({@code overwrite} must then be false: add into it), or, for the first contribution this
+     * step, a new one left unfilled, which the caller overwrites. Saves the zero-fill and the read of
+     * zeros that {@link #gradOf} plus an accumulating kernel would cost.
+     */
+    public Tensor gradForWrite(Var v) {
+        Tensor g = v.grad();
+        if (g != null) return g;
+        Tensor value = v.value();
+        g = backend.allocateTempUnfilled(value.dtype(), value.shape());
+        v.setGrad(g);
+        withStepGrad.add(v);
+        return g;
+    }
+
     /** d loss / d loss = 1, then every recorded node in reverse order. */
     public void backward(Var loss) {
         if (loss.value().size() != 1) {
