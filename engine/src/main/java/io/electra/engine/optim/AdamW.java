@@ -34,7 +34,8 @@ import java.util.function.ToDoubleFunction;
  *       precision) where it has one; then every gradient zeroed, ready for the next accumulation.</li>
  * </ol>
  * Step 1 is the only host work ({@link #prepareStep}); the rest ({@link #runStep}) can be captured in a
- * CUDA graph, and on the GPU is about three launches whatever the number of parameters. The
+ * CUDA graph, and is three backend calls whatever the number of parameters (four launches on the
+ * GPU, ~1600 when each parameter took its own three calls, for ELECTRA-Small's 402 tensors). The
  * backend's {@link ParameterTable} of the parameters is built once, here, and rebuilt only if a
  * parameter's bf16 copy comes or goes. Moments m and v are F32 tensors shaped like their parameter,
  * zero at the start.
