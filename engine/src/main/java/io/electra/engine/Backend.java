@@ -1,5 +1,7 @@
 package io.electra.engine;
 
+import java.util.List;
+
 /**
  * Every kernel the models need, one method each, forward and backward separate.
  *
@@ -307,4 +309,50 @@ public interface Backend extends AutoCloseable {
      */
     void adamwStep(Tensor param, Tensor paramBf16, Tensor grad, Tensor m, Tensor v, Tensor gradScale, Tensor hyper,
                    float beta1, float beta2, float eps, float weightDecay);
+
+    // ---------------------------------------------------------------- optimizer, every parameter at once
+
+    /**
+     * The table of a fixed parameter set for {@link #gradSumSquares} and {@link #adamwStepAll}; see
+     * {@link ParameterTable} for what each list holds. Build it once, close it before freeing its tensors.
+     * The default holds the lists; a GPU backend uploads them so that a step is a few launches.
+     */
+    default ParameterTable parameterTable(List<Tensor> params, List<Tensor> grads, List<Tensor> m, List<Tensor> v,
+                                          List<Tensor> bf16Copies, float[] weightDecay, int[] hyperRow) {
+        return new ParameterTable(params, grads, m, v, bf16Copies, weightDecay, hyperRow);
+    }
+
+    /**
+     * out[] = sum over every gradient of the table of the sum of its squares (overwrites). The
+     * default is {@link #fill} then {@link #sumSquaresAccumulate} per gradient, in table order.
+     */
+    default void gradSumSquares(Tensor out, ParameterTable table) {
+        if (out.size() != 1) throw new IllegalArgumentException("gradSumSquares: out " + out.describe() + " must be a scalar");
+        fill(out, 0);
+        for (Tensor g : table.grads()) sumSquaresAccumulate(out, g);
+    }
+
+    /**
+     * {@link #adamwStep} on every parameter i of the table, with its weight decay, the row
+     * {@code hyperRow(i)} of {@code hyper} [3 * G] as its (bc1, bc2, lr), and its bf16 copy refreshed
+     * where it has one; then every gradient = 0, ready for the next accumulation. The default makes
+     * exactly those per-tensor calls, then {@link #fill} per gradient.
+     */
+    default void adamwStepAll(ParameterTable table, Tensor gradScale, Tensor hyper, float beta1, float beta2, float eps) {
+        table.checkHyper(hyper);
+        Tensor rows = hyper.view((int) (hyper.size() / 3), 3);
+        Tensor[] row = new Tensor[table.groups()];
+        for (int g = 0; g < row.length; g++) row[g] = rows.rows(g, 1).view(3);
+        for (int i = 0; i < table.size(); i++) {
+            Tensor param = table.params().get(i), copy = table.bf16Copies().get(i), h = row[table.hyperRow(i)];
+            if (copy != null) {
+                adamwStep(param, copy, table.grads().get(i), table.m().get(i), table.v().get(i), gradScale, h, beta1, beta2,
+                        eps, table.weightDecay(i));
+            } else {
+                adamwStep(param, table.grads().get(i), table.m().get(i), table.v().get(i), gradScale, h, beta1, beta2, eps,
+                        table.weightDecay(i));
+            }
+        }
+        for (Tensor g : table.grads()) fill(g, 0);
+    }
 }

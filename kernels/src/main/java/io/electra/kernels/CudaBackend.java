@@ -3,6 +3,7 @@ package io.electra.kernels;
 import io.electra.engine.Backend;
 import io.electra.engine.DType;
 import io.electra.engine.MemoryStats;
+import io.electra.engine.ParameterTable;
 import io.electra.engine.RngKey;
 import io.electra.engine.StepCapture;
 import io.electra.engine.Tensor;
@@ -84,7 +85,7 @@ public final class CudaBackend implements Backend {
         bce = new BceKernels(runtime, operands, reduce);
         mse = new MseKernels(runtime, operands, reduce);
         sampling = new SamplingKernels(runtime, operands);
-        adamw = new AdamWKernels(runtime, operands);
+        adamw = new AdamWKernels(runtime, operands, reduce);
         memory = new Memory(this, runtime, operands, copy);
     }
 
@@ -626,21 +627,24 @@ public final class CudaBackend implements Backend {
         adamw.step(param, paramBf16, grad, m, v, gradScale, hyper, beta1, beta2, eps, weightDecay);
     }
 
-    /** {@link #adamwTable} whose steps also refresh bf16 copies (null entries: parameters without one). */
-    public AdamWKernels.Table adamwTable(List<Tensor> params, List<Tensor> grads, List<Tensor> m, List<Tensor> v, float[] weightDecay,
-                                        List<Tensor> bf16Copies) {
+    /** The parameter set uploaded once as adamw.cu's table: each optimizer step is then about four launches. */
+    @Override
+    public ParameterTable parameterTable(List<Tensor> params, List<Tensor> grads, List<Tensor> m, List<Tensor> v,
+                                         List<Tensor> bf16Copies, float[] weightDecay, int[] hyperRow) {
         runtime.bind();
-        return adamw.table(params, grads, m, v, weightDecay, bf16Copies);
+        return adamw.table(params, grads, m, v, bf16Copies, weightDecay, hyperRow);
     }
 
-    /** The device table for {@link #adamwStepAll}: build once per parameter set, close when done. */
-    public AdamWKernels.Table adamwTable(List<Tensor> params, List<Tensor> grads, List<Tensor> m, List<Tensor> v, float[] weightDecay) {
+    /** Per-chunk partials over every gradient in one launch, then one fixed-order finalize: same bits every run. */
+    @Override
+    public void gradSumSquares(Tensor out, ParameterTable table) {
         runtime.bind();
-        return adamw.table(params, grads, m, v, weightDecay);
+        adamw.gradSumSquares(out, table);
     }
 
-    /** adamwStep on every parameter of the table in one launch (per-tensor weight decay from the table). */
-    public void adamwStepAll(AdamWKernels.Table table, Tensor gradScale, Tensor hyper, float beta1, float beta2, float eps) {
+    /** Every parameter's update, bf16 copy and zeroed gradient in one launch. */
+    @Override
+    public void adamwStepAll(ParameterTable table, Tensor gradScale, Tensor hyper, float beta1, float beta2, float eps) {
         runtime.bind();
         adamw.stepAll(table, gradScale, hyper, beta1, beta2, eps);
     }

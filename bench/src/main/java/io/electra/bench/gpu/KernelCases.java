@@ -1,8 +1,12 @@
 package io.electra.bench.gpu;
 
 import io.electra.engine.DType;
+import io.electra.engine.ParameterTable;
 import io.electra.engine.Tensor;
 import io.electra.kernels.CudaBackend;
+
+import java.util.Collections;
+import java.util.List;
 
 /** The memory-bound kernels at one model shape, with the bytes each must move. */
 final class KernelCases {
@@ -67,6 +71,13 @@ final class KernelCases {
         Tensor grad = temp(n, f), m = temp(n, f), v = temp(n, f), scale = temp(1), hyper = temp(3);
         gpu.fill(hyper, 1);
         measure.run("adamw_update", s, "param [N, FFN]", 4 * 7 * nf, () -> gpu.adamwStep(h2, grad, m, v, scale, hyper, 0.9f, 0.999f, 1e-6f, 0.01f));
+        // the optimizer's table path over one tensor of that size: the chunked kernels AdamW launches once per step
+        try (ParameterTable one = gpu.parameterTable(List.of(h2), List.of(grad), List.of(m), List.of(v),
+                Collections.singletonList(null), new float[] {0.01f}, new int[] {0})) {
+            measure.run("adamw_grad_sumsq_multi", s, "grads [N, FFN]", 4 * nf, () -> gpu.gradSumSquares(sumSquares, one));
+            measure.run("adamw_update_multi", s, "param [N, FFN], grad zeroed", 4 * 8 * nf,
+                    () -> gpu.adamwStepAll(one, scale, hyper, 0.9f, 0.999f, 1e-6f));
+        }
     }
 
     private Tensor temp(int... shape) {

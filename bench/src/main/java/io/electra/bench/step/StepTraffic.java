@@ -2,6 +2,7 @@ package io.electra.bench.step;
 
 import io.electra.bench.Flags;
 import io.electra.engine.Backend;
+import io.electra.engine.ParameterTable;
 import io.electra.engine.Precision;
 import io.electra.engine.Tensor;
 import io.electra.engine.cpu.CpuBackend;
@@ -26,8 +27,10 @@ import java.util.TreeMap;
  *
  * <p>Counting rule: every tensor argument of a call is one pass over its bytes (read or written); the
  * output of a call that adds into it ({@code *Backward}, {@code accumulate}, a matmul with accumulate,
- * scatter-add) counts twice (read and written); a zero-filled arena tensor counts one write. Caches are
- * ignored, so this is what a kernel that streams its operands once moves, not a measurement.
+ * scatter-add) counts twice (read and written); a zero-filled arena tensor counts one write; the
+ * optimizer's table calls count the table's tensors (the update its gradients twice: read, then
+ * zeroed). Caches are ignored, so this is what a kernel that streams its operands once moves, not a
+ * measurement.
  *
  * <p>{@code java -cp bench.jar io.electra.bench.step.StepTraffic --preset small --batch 8 --seq 128
  * --precision bf16 [--objective electra|mlm] [--bandwidth-gbs 4300]}
@@ -74,7 +77,13 @@ public final class StepTraffic implements InvocationHandler {
             case "allocateTemp" -> add("zero-fill (arena)", ((Tensor) result).size() * ((Tensor) result).dtype().bytes);
             case "fill" -> add(name, bytes(args[0]));
             case "allocate", "allocateTempUnfilled", "resetArena", "free", "memoryStats", "name", "synchronize",
-                    "setRngStepOffset", "attentionSavedShape", "captureStep", "close", "adamwTable" -> { }
+                    "setRngStepOffset", "attentionSavedShape", "captureStep", "close", "parameterTable" -> { }
+            case "gradSumSquares" -> add(name, bytes(args[0]) + bytes(((ParameterTable) args[1]).grads()));
+            case "adamwStepAll" -> {  // every parameter's tensors once, and the gradients twice: read, then zeroed
+                ParameterTable t = (ParameterTable) args[0];
+                add(name, bytes(t.params()) + 2 * bytes(t.grads()) + bytes(t.m()) + bytes(t.v()) + bytes(t.bf16Copies())
+                        + bytes(args[1]) + bytes(args[2]));
+            }
             case "upload", "downloadFloat", "downloadDouble", "downloadInt" -> { }  // host transfers: not device traffic
             default -> {
                 long b = 0;

@@ -2,6 +2,7 @@ package io.electra.engine.optim;
 
 import io.electra.engine.Backend;
 import io.electra.engine.DType;
+import io.electra.engine.ParameterTable;
 import io.electra.engine.Tensor;
 import io.electra.engine.io.SafeTensorsFile;
 import io.electra.engine.io.SafeTensorsWriter;
@@ -25,14 +26,19 @@ import java.util.function.ToDoubleFunction;
  *   <li>one host upload of the per-group hyper rows {@code [bc1, bc2, lr * multiplier]}, where a group
  *       is the set of parameters sharing a learning-rate multiplier (layer-wise decay gives one group
  *       per depth; without multipliers there is one);</li>
- *   <li>the global gradient norm: {@code sumSquares[] = sum over parameters of |grad|^2} and, when
- *       clipping is on, {@code scale[] = min(1, maxNorm / (norm + 1e-6))}, both on the device;</li>
- *   <li>{@link Backend#adamwStep} for each parameter, with weight decay only where {@code decay()};
- *       a parameter with a bf16 copy (mixed precision) takes the variant that also refreshes it;</li>
- *   <li>every gradient zeroed, ready for the next accumulation.</li>
+ *   <li>the global gradient norm: {@code sumSquares[] = sum over parameters of |grad|^2}
+ *       ({@link Backend#gradSumSquares}) and, when clipping is on,
+ *       {@code scale[] = min(1, maxNorm / (norm + 1e-6))}, both on the device;</li>
+ *   <li>{@link Backend#adamwStepAll}: {@link Backend#adamwStep} for each parameter, with weight decay
+ *       only where {@code decay()} and its group's hyper row, refreshing its bf16 copy (mixed
+ *       precision) where it has one; then every gradient zeroed, ready for the next accumulation.</li>
  * </ol>
  * Step 1 is the only host work ({@link #prepareStep}); the rest ({@link #runStep}) can be captured in a
- * CUDA graph. Moments m and v are F32 tensors shaped like their parameter, zero at the start.
+ * CUDA graph, and is three backend calls whatever the number of parameters (four launches on the
+ * GPU, ~1600 when each parameter took its own three calls, for ELECTRA-Small's 402 tensors). The
+ * backend's {@link ParameterTable} of the parameters is built once, here, and rebuilt only if a
+ * parameter's bf16 copy comes or goes. Moments m and v are F32 tensors shaped like their parameter,
+ * zero at the start.
  */
 public final class AdamW implements AutoCloseable {
     public static final String STEPS_METADATA = "adamw.steps";
@@ -44,12 +50,13 @@ public final class AdamW implements AutoCloseable {
     private final List<Parameter> params;
     private final Tensor[] m;          // per parameter, its shape
     private final Tensor[] v;          // per parameter, its shape
-    private final Tensor[] hyperRow;   // per parameter: its group's row of `hyper`, viewed as [3]
+    private final int[] group;         // per parameter: its group, the row of `hyper` it uses
     private final double[] groupMultiplier;
     private final Tensor hyper;        // (G, 3) [bc1, bc2, lr * multiplier] per group
     private final float[] hyperHost;   // (G * 3)
     private final Tensor sumSquares;   // [] the squared global gradient norm of the last step
     private final Tensor gradScale;    // [] the clip factor, or 1 when clipping is off
+    private ParameterTable table;      // params, grads, m, v, bf16 copies as they were when it was built
     private long steps;
 
     /** ELECTRA's pre-training form: one learning rate for all parameters. */
@@ -70,7 +77,7 @@ public final class AdamW implements AutoCloseable {
         m = new Tensor[n];
         v = new Tensor[n];
         Map<Double, Integer> groups = new LinkedHashMap<>();
-        int[] group = new int[n];
+        group = new int[n];
         for (int i = 0; i < n; i++) {
             Parameter p = this.params.get(i);
             double mult = lrMultiplier.applyAsDouble(p);
@@ -82,16 +89,44 @@ public final class AdamW implements AutoCloseable {
         groupMultiplier = groups.keySet().stream().mapToDouble(Double::doubleValue).toArray();
         hyper = backend.allocate(DType.F32, Math.max(1, groupMultiplier.length), 3).named("adamw.hyper");
         hyperHost = new float[3 * Math.max(1, groupMultiplier.length)];
-        hyperRow = new Tensor[n];
         for (int i = 0; i < n; i++) {
             Parameter p = this.params.get(i);
             m[i] = backend.allocate(DType.F32, p.shape()).named(p.name() + M_SUFFIX);
             v[i] = backend.allocate(DType.F32, p.shape()).named(p.name() + V_SUFFIX);
-            hyperRow[i] = hyper.rows(group[i], 1).view(3);
         }
         sumSquares = backend.allocate(DType.F32).named("adamw.sumSquares");
         gradScale = backend.allocate(DType.F32).named("adamw.gradScale");
         backend.fill(gradScale, 1);
+        table = buildTable();
+    }
+
+    private ParameterTable buildTable() {
+        int n = params.size();
+        List<Tensor> values = new ArrayList<>(n), grads = new ArrayList<>(n), copies = new ArrayList<>(n);
+        float[] decay = new float[n];
+        for (int i = 0; i < n; i++) {
+            Parameter p = params.get(i);
+            values.add(p.value());
+            grads.add(p.grad());
+            copies.add(p.bf16Copy());
+            decay[i] = p.decay() ? (float) config.weightDecay() : 0f;
+        }
+        return backend.parameterTable(values, grads, Arrays.asList(m), Arrays.asList(v), copies, decay, group);
+    }
+
+    /**
+     * The table, rebuilt first when a parameter's bf16 copy was enabled or disabled since it was built
+     * (a host-side check, so an update never writes a freed copy or misses a new one).
+     */
+    private ParameterTable table() {
+        for (int i = 0; i < params.size(); i++) {
+            if (params.get(i).bf16Copy() != table.bf16Copies().get(i)) {
+                table.close();
+                table = buildTable();
+                break;
+            }
+        }
+        return table;
     }
 
     private static void checkParameters(List<Parameter> params) {
@@ -133,22 +168,11 @@ public final class AdamW implements AutoCloseable {
 
     /** The device half of {@link #step(double)}: gradient norm, clip factor, updates, zeroed gradients. */
     public void runStep() {
-        backend.fill(sumSquares, 0);
-        for (Parameter p : params) backend.sumSquaresAccumulate(sumSquares, p.grad());
+        // through this optimizer's backend (not the tensors'), so a decorating backend sees every call
+        ParameterTable t = table();
+        backend.gradSumSquares(sumSquares, t);
         if (config.maxGradNorm() > 0) backend.clipFactor(gradScale, sumSquares, (float) config.maxGradNorm());
-        for (int i = 0; i < params.size(); i++) {
-            Parameter p = params.get(i);
-            float wd = p.decay() ? (float) config.weightDecay() : 0f;
-            if (p.bf16Copy() != null) { // mixed precision: the GEMMs' bf16 copy is refreshed in the same pass
-                backend.adamwStep(p.value(), p.bf16Copy(), p.grad(), m[i], v[i], gradScale, hyperRow[i],
-                        (float) config.beta1(), (float) config.beta2(), (float) config.eps(), wd);
-            } else {
-                backend.adamwStep(p.value(), p.grad(), m[i], v[i], gradScale, hyperRow[i], (float) config.beta1(),
-                        (float) config.beta2(), (float) config.eps(), wd);
-            }
-        }
-        // through this optimizer's backend (not the tensor's), so a decorating backend sees the fill
-        for (Parameter p : params) backend.fill(p.grad(), 0);
+        backend.adamwStepAll(t, gradScale, hyper, (float) config.beta1(), (float) config.beta2(), (float) config.eps());
     }
 
     /** {@link #step(double)} with the schedule's rate for the current step count. */
@@ -241,9 +265,10 @@ public final class AdamW implements AutoCloseable {
         }
     }
 
-    /** Frees the moments and scratch tensors (not the parameters). */
+    /** Frees the parameter table, the moments and scratch tensors (not the parameters). */
     @Override
     public void close() {
+        table.close();
         for (Tensor t : m) backend.free(t);
         for (Tensor t : v) backend.free(t);
         backend.free(hyper);

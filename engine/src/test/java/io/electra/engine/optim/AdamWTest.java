@@ -3,6 +3,7 @@ package io.electra.engine.optim;
 import io.electra.engine.DType;
 import io.electra.engine.Tensor;
 import io.electra.engine.cpu.CpuBackend;
+import io.electra.engine.io.HalfFloats;
 import io.electra.engine.io.SafeTensorsFile;
 import io.electra.engine.io.SafeTensorsWriter;
 import io.electra.engine.nn.Parameter;
@@ -304,6 +305,29 @@ class AdamWTest {
             opt.importState(Map.of("w.adam_m", m, "w.adam_v", v2), 5);
             assertEquals(5, opt.steps());
             assertArrayEquals(new float[] {7, 8}, backend.downloadFloat(opt.exportState().get("w.adam_m")));
+        }
+    }
+
+    /** The backend's parameter table is built once; a bf16 copy enabled or freed later is followed, not written stale. */
+    @Test
+    void bf16CopiesEnabledOrDisabledAfterConstructionAreFollowed() {
+        Parameter w = param("w", true, 1f, -2f, 3f), b = param("b", false, 0.5f);
+        try (AdamW opt = new AdamW(backend, List.of(w, b), AdamWConfig.electra())) {
+            backend.upload(w.grad(), new float[] {0.1f, 0.2f, -0.3f});
+            opt.step(1e-2);
+            w.enableBf16Copy();
+            backend.fill(w.bf16Copy(), 0);  // the step must refresh it
+            backend.upload(w.grad(), new float[] {0.3f, -0.2f, 0.1f});
+            opt.step(1e-2);
+            float[] master = values(w), copy = backend.downloadFloat(w.bf16Copy());
+            for (int i = 0; i < master.length; i++) {
+                assertEquals(Float.floatToIntBits(HalfFloats.roundToBf16(master[i])), Float.floatToIntBits(copy[i]), "copy " + i);
+            }
+            w.disableBf16Copy();
+            backend.upload(w.grad(), new float[] {0.1f, 0.1f, 0.1f});
+            opt.step(1e-2);  // no write into the freed copy
+            assertEquals(3, opt.steps());
+            assertArrayEquals(new float[3], backend.downloadFloat(w.grad()), "gradients zeroed");
         }
     }
 

@@ -77,7 +77,15 @@ public final class ReduceKernels {
         int blocks = (int) Math.max(1, Math.min(MAX_PARTIALS, (n + 2047) / 2048));
         launcher.args().ptr(partials).ptr(in).i64(n).i32(squares ? 1 : 0);
         launcher.launch(partial, blocks, Launcher.BLOCK);
-        launcher.args().ptr(out).ptr(partials).i32(blocks).f32(alpha).i32(accumulate ? 1 : 0).ptr(divisor);
+        finalize(out, partials, blocks, alpha, accumulate, divisor);
+    }
+
+    /**
+     * out[0] (=|+=) alpha * sum(partials[0..count)) / divisor[0], in one block and a fixed order: the
+     * second stage of every sum here, and of the table's gradient norm (AdamWKernels).
+     */
+    void finalize(long out, long partialsAddress, int count, float alpha, boolean accumulate, long divisor) {
+        launcher.args().ptr(out).ptr(partialsAddress).i32(count).f32(alpha).i32(accumulate ? 1 : 0).ptr(divisor);
         launcher.launch(finalize, 1, FINISH_BLOCK);
     }
 
