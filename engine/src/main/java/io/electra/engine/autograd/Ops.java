@@ -135,7 +135,7 @@ public final class Ops {
         Tensor x2 = xv.view(rows, in), y2 = y.value().view(rows, outDim);
         // with GELU, the product (+ bias) lands in pre and y = gelu(pre); the backward turns dy into dPre
         Tensor pre2 = gelu ? b.allocateTempUnfilled(yType, rows, outDim) : y2;
-        Tensor xa = xv.dtype() == DType.BF16 ? x2 : mixed ? roundedBf16(x, x2) : x2;
+        Tensor xa = bf16(xv) ? roundedBf16(x, x2) : x2;
         Tensor wa = mixed ? (w.bf16Copy() != null ? w.bf16Copy() : toBf16(wv)) : wv;
         if (gelu) b.matmulBiasGelu(y2, pre2, xa, false, wa, true, bias.value());
         else if (bias != null) b.matmulBias(y2, xa, false, wa, true, bias.value());
@@ -310,7 +310,8 @@ public final class Ops {
         // statistics stay in fp32 whatever the activations' precision (F64 only for gradient checks)
         DType savedType = qv.dtype() == DType.F64 ? DType.F64 : DType.F32;
         Tensor saved = b.allocateTempUnfilled(savedType, b.attentionSavedShape(bt, h, t, d));
-        // BF16 q, k, v (heads split in mixed precision) take the path below as they are: bf16 context out
+        // F32 heads in mixed precision are rounded here; BF16 heads (split in mixed precision) skip this
+        // and take the plain path below as they are, with a BF16 context out
         if (bf16(qv)) return attentionBf16(q, k, v, keyMask, o, saved, scale, p, key, g);
         b.attentionForward(o.value(), saved, qv, k.value(), v.value(), keyMask, scale, p, key);
         if (g) tape.record(() -> {

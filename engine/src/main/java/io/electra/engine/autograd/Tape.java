@@ -65,10 +65,11 @@ public final class Tape {
     }
 
     /**
-     * The gradient buffer of {@code v} for a backward that writes every element of it: the existing
-     * buffer ({@code overwrite} must then be false: add into it), or, for the first contribution this
-     * step, a new one left unfilled, which the caller overwrites. Saves the zero-fill and the read of
-     * zeros that {@link #gradOf} plus an accumulating kernel would cost.
+     * The gradient buffer of {@code v} for a backward kernel that writes every element of it. When
+     * {@code v} had no gradient yet ({@code v.grad() == null} before the call) this is a new buffer
+     * left unfilled, which the caller must overwrite; otherwise it is the existing buffer, which the
+     * caller must add into. Saves the zero-fill and the read of zeros that {@link #gradOf} plus an
+     * accumulating kernel cost for a first contribution.
      */
     public Tensor gradForWrite(Var v) {
         Tensor g = v.grad();
