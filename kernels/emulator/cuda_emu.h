@@ -255,6 +255,14 @@ inline float __expf(float x) {
 inline float __logf(float x) {
     return logf(x);
 }
+// Round-to-nearest products and sums the compiler may not contract into an fma (g++ without -mfma
+// never does).
+inline float __fmul_rn(float a, float b) {
+    return a * b;
+}
+inline float __fadd_rn(float a, float b) {
+    return a + b;
+}
 inline float __fdividef(float a, float b) {
     return a / b;
 }

@@ -1,8 +1,8 @@
 // layernorm.cu: row-wise LayerNorm, its residual-fused variant, and its backward.
 //
 // CPU reference: CpuBackend.layerNormForward / layerNormBackward (two-pass variance, biased,
-// rstd = 1 / sqrt(var + eps)); layernorm_forward_residual equals add(res, a, 1, b, 1) followed by
-// layerNormForward(out, ..., res, ...).
+// rstd = 1 / sqrt(var + eps)) and dropoutAddLayerNormForward / dropoutAddLayerNormBackward (the
+// post-LN block's dropout, residual add and LayerNorm in one pass each way).
 // Shapes: in, out [rows, C]; weight, bias [C]; mean, rstd [rows] (fp32 statistics).
 // One warp per row: C is 256 (Small) or 768 (Base), so a warp streams a row in 8 or 24 loads
 // per lane and the reductions never touch shared memory. Two passes for the variance, as the
@@ -11,6 +11,7 @@
 // column partials for dWeight and dBias ([chunks, 2C]: dWeight then dBias) that
 // reduce_forward_columns adds (+=) in chunk order: deterministic, no float atomics.
 #include "common.cuh"
+#include "philox.cuh"
 
 __device__ __forceinline__ void layernorm_row(float* out, float* mean, float* rstd, const float* x,
                                               const float* weight, const float* bias, int row, int C, float eps) {
@@ -39,17 +40,50 @@ extern "C" __global__ void layernorm_forward(float* out, float* mean, float* rst
     layernorm_row(out + base, mean, rstd, in + base, weight, bias, row, C, eps);
 }
 
-// res = a + b (the residual stream, written for the next block), out = LayerNorm(res).
-extern "C" __global__ void layernorm_forward_residual(float* out, float* res, float* mean, float* rstd,
-                                                      const float* a, const float* b, const float* weight,
-                                                      const float* bias, int rows, int C, float eps) {
+// The tail of a post-LN block: sum = dropout(x) + residual (the value the backward reads),
+// out = LayerNorm(sum). One warp per row; lane l takes 4 consecutive elements at a time
+// (j = 128 k + 4 l + t), so one Philox block serves a group whenever C % 4 == 0, and each lane
+// reads back only the sums it wrote itself (no warp barrier). __fmul_rn/__fadd_rn stop the
+// compiler from contracting x * keep + residual into an fma: the CPU rounds the product first.
+// p = 0 is no dropout (the key is then unused).
+extern "C" __global__ void layernorm_forward_dropout_residual(float* out, float* sum, float* mean, float* rstd,
+                                                              const float* x, const float* residual,
+                                                              const float* weight, const float* bias, int rows, int C,
+                                                              float eps, float p, float scale, uint32_t k0,
+                                                              uint32_t k1, uint32_t step, uint32_t purpose,
+                                                              const int64_t* step_offset) {
     const int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
     if (row >= rows) return;
     const i64 base = (i64)row * C;
     const int lane = threadIdx.x & 31;
-    // Each lane reads back only what it wrote itself, so no synchronisation is needed.
-    for (int j = lane; j < C; j += 32) res[base + j] = a[base + j] + b[base + j];
-    layernorm_row(out + base, mean, rstd, res + base, weight, bias, row, C, eps);
+    const PhiloxKey key = philox_key(k0, k1, step, purpose, step_offset);
+    KeepCache cache = {~0ull, make_uint4(0, 0, 0, 0)};
+    float s = 0.0f;
+    for (int j0 = 4 * lane; j0 < C; j0 += 128) {
+        for (int j = j0; j < min(C, j0 + 4); j++) {
+            const i64 i = base + j;
+            const float kept = p > 0.0f ? __fmul_rn(x[i], keep_factor(cache, i, key, p, scale)) : x[i];
+            const float v = __fadd_rn(kept, residual[i]);
+            sum[i] = v;
+            s += v;
+        }
+    }
+    const float m = warp_sum(s) / C;
+    float var = 0.0f;
+    for (int j0 = 4 * lane; j0 < C; j0 += 128) {
+        for (int j = j0; j < min(C, j0 + 4); j++) {
+            const float d = sum[base + j] - m;
+            var += d * d;
+        }
+    }
+    const float r = rsqrtf(warp_sum(var) / C + eps);
+    for (int j0 = 4 * lane; j0 < C; j0 += 128) {
+        for (int j = j0; j < min(C, j0 + 4); j++) out[base + j] = (sum[base + j] - m) * r * weight[j] + bias[j];
+    }
+    if (lane == 0) {
+        mean[row] = m;
+        rstd[row] = r;
+    }
 }
 
 // Block g owns rows [g * rowsPerChunk, ...): its warps compute dIn row by row, then its threads
@@ -83,6 +117,61 @@ extern "C" __global__ void layernorm_backward(float* dIn, float* partials, const
         for (int row = r0; row < r1; row++) {
             const float d = dOut[(i64)row * C + c];
             dw += d * (in[(i64)row * C + c] - mean[row]) * rstd[row];
+            db += d;
+        }
+        pw[c] = dw;
+        pw[C + c] = db;
+    }
+}
+
+// The backward of layernorm_forward_dropout_residual: dSum as layernorm_backward computes dIn,
+// never stored: dResidual (=|+=) dSum and dX (=|+=) dSum * keep, each overwritten unless its
+// accumulate flag is set, either skipped when null. Same chunks and [chunks, 2C] partials as
+// layernorm_backward; lanes take the 4-element groups of the forward for the mask.
+extern "C" __global__ void layernorm_backward_dropout_residual(float* dX, int accumulateX, float* dResidual,
+                                                               int accumulateResidual, float* partials,
+                                                               const float* dOut, const float* sum,
+                                                               const float* mean, const float* rstd,
+                                                               const float* weight, int rows, int C,
+                                                               int rowsPerChunk, float p, float scale, uint32_t k0,
+                                                               uint32_t k1, uint32_t step, uint32_t purpose,
+                                                               const int64_t* step_offset) {
+    const int warps = blockDim.x >> 5, warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int r0 = blockIdx.x * rowsPerChunk;
+    const int r1 = min(rows, r0 + rowsPerChunk);
+    const PhiloxKey key = philox_key(k0, k1, step, purpose, step_offset);
+    for (int row = r0 + warp; row < r1; row += warps) {
+        const i64 base = (i64)row * C;
+        const float m = mean[row], r = rstd[row];
+        float sg = 0.0f, sgx = 0.0f;
+        for (int j = lane; j < C; j += 32) {
+            const float g = dOut[base + j] * weight[j];
+            sg += g;
+            sgx += g * (sum[base + j] - m) * r;
+        }
+        const float meanG = warp_sum(sg) / C;
+        const float meanGx = warp_sum(sgx) / C;
+        KeepCache cache = {~0ull, make_uint4(0, 0, 0, 0)};
+        for (int j0 = 4 * lane; j0 < C; j0 += 128) {
+            for (int j = j0; j < min(C, j0 + 4); j++) {
+                const i64 i = base + j;
+                const float g = dOut[i] * weight[j];
+                const float xhat = (sum[i] - m) * r;
+                const float d = __fmul_rn(r, g - meanG - xhat * meanGx);  // rounded before any add, as the CPU
+                if (dResidual != nullptr) dResidual[i] = accumulateResidual ? dResidual[i] + d : d;
+                if (dX != nullptr) {
+                    const float dx = p > 0.0f ? __fmul_rn(d, keep_factor(cache, i, key, p, scale)) : d;
+                    dX[i] = accumulateX ? dX[i] + dx : dx;
+                }
+            }
+        }
+    }
+    float* pw = partials + (i64)blockIdx.x * 2 * C;
+    for (int c = threadIdx.x; c < C; c += blockDim.x) {
+        float dw = 0.0f, db = 0.0f;
+        for (int row = r0; row < r1; row++) {
+            const float d = dOut[(i64)row * C + c];
+            dw += d * (sum[(i64)row * C + c] - mean[row]) * rstd[row];
             db += d;
         }
         pw[c] = dw;

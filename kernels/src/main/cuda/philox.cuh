@@ -48,3 +48,19 @@ __device__ __forceinline__ uint32_t philox_lane(uint4 b, int lane) {
 __device__ __forceinline__ float philox_uniform(uint32_t bits) {
     return (float)(bits >> 8) * 5.9604644775390625e-08f;  // 2^-24
 }
+
+// The dropout factor of element i (keep / (1 - p), or 0) for a kernel that walks a few consecutive
+// elements: the last Philox block is cached, so four neighbours cost one block.
+struct KeepCache {
+    uint64_t block;
+    uint4 bits;
+};
+
+__device__ __forceinline__ float keep_factor(KeepCache& cache, int64_t i, PhiloxKey key, float p, float scale) {
+    const uint64_t block = (uint64_t)i >> 2;
+    if (block != cache.block) {
+        cache.bits = philox_block(block, key);
+        cache.block = block;
+    }
+    return philox_uniform(philox_lane(cache.bits, (int)(i & 3))) >= p ? scale : 0.0f;
+}

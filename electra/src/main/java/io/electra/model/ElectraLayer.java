@@ -60,11 +60,9 @@ public final class ElectraLayer extends Module {
         if (trace != null) trace.put(attentions, att.saved());
         Var context = ops.mergeHeads(att.context());
         // projection, dropout, residual, LayerNorm
-        Var attended = ops.dropout(attentionOut.forward(ops, context), hiddenDropout, purpose + 1);
-        Var a = attentionNorm.forward(ops, ops.add(attended, h));
+        Var a = attentionNorm.forwardResidual(ops, attentionOut.forward(ops, context), hiddenDropout, purpose + 1, h);
         // feed-forward with exact GELU, dropout, residual, LayerNorm
         Var inner = intermediate.forwardGelu(ops, a);
-        Var projected = ops.dropout(output.forward(ops, inner), hiddenDropout, purpose + 2);
-        return outputNorm.forward(ops, ops.add(projected, a));
+        return outputNorm.forwardResidual(ops, output.forward(ops, inner), hiddenDropout, purpose + 2, a);
     }
 }

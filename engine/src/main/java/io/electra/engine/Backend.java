@@ -173,6 +173,25 @@ public interface Backend extends AutoCloseable {
     void layerNormBackward(Tensor dIn, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor in, Tensor mean,
                            Tensor rstd, Tensor weight);
 
+    /**
+     * The tail of a post-LN block in one pass: {@code sum = dropout(x, p, key) + residual} (the value
+     * the backward reads) and {@code out = LayerNorm(sum)} saving mean and rstd. The same bits as
+     * {@link #dropoutForward}, {@link #add} and {@link #layerNormForward} in turn. All [rows, C]; p may
+     * be 0 (no dropout; key may then be null).
+     */
+    void dropoutAddLayerNormForward(Tensor out, Tensor sum, Tensor mean, Tensor rstd, Tensor x, Tensor residual,
+                                    Tensor weight, Tensor bias, float eps, float p, RngKey key);
+
+    /**
+     * The backward of {@link #dropoutAddLayerNormForward}. With dSum the LayerNorm input gradient
+     * (as {@link #layerNormBackward} computes it, never stored): {@code dResidual (=|+=) dSum},
+     * {@code dX (=|+=) dSum * keep / (1 - p)} with the forward's mask, each overwritten unless its
+     * accumulate flag is set; either may be null (no gradient wanted). dWeight and dBias accumulate.
+     */
+    void dropoutAddLayerNormBackward(Tensor dX, boolean accumulateX, Tensor dResidual, boolean accumulateResidual,
+                                     Tensor dWeight, Tensor dBias, Tensor dOut, Tensor sum, Tensor mean, Tensor rstd,
+                                     Tensor weight, float p, RngKey key);
+
     /** Row-wise softmax over the last axis, max-subtracted. */
     void softmaxForward(Tensor out, Tensor in);
 

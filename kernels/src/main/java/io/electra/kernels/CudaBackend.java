@@ -387,11 +387,20 @@ public final class CudaBackend implements Backend {
         layerNorm.forward(out, mean, rstd, in, weight, bias, eps);
     }
 
-    /** residual = a + b, then out = LayerNorm(residual): add then layerNormForward, fused. */
-    public void residualLayerNormForward(Tensor out, Tensor residual, Tensor mean, Tensor rstd, Tensor a, Tensor b,
-                                         Tensor weight, Tensor bias, float eps) {
+    @Override
+    public void dropoutAddLayerNormForward(Tensor out, Tensor sum, Tensor mean, Tensor rstd, Tensor x, Tensor residual,
+                                           Tensor weight, Tensor bias, float eps, float p, RngKey key) {
         runtime.bind();
-        layerNorm.forwardResidual(out, residual, mean, rstd, a, b, weight, bias, eps);
+        layerNorm.forwardDropoutResidual(out, sum, mean, rstd, x, residual, weight, bias, eps, p, key);
+    }
+
+    @Override
+    public void dropoutAddLayerNormBackward(Tensor dX, boolean accumulateX, Tensor dResidual, boolean accumulateResidual,
+                                            Tensor dWeight, Tensor dBias, Tensor dOut, Tensor sum, Tensor mean, Tensor rstd,
+                                            Tensor weight, float p, RngKey key) {
+        runtime.bind();
+        layerNorm.backwardDropoutResidual(dX, accumulateX, dResidual, accumulateResidual, dWeight, dBias, dOut, sum, mean,
+                rstd, weight, p, key);
     }
 
     @Override

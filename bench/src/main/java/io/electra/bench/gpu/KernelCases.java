@@ -39,11 +39,15 @@ final class KernelCases {
         measure.run("elementwise_forward_scale", s, "[N, FFN]", 4 * 2 * nf, () -> gpu.scale(h2, h, 0.5f));
         measure.run("elementwise_backward_bias", s, "[N, FFN] -> [FFN]", 4 * (nf + 2 * f), () -> gpu.biasBackward(biasF, h));
         measure.run("layernorm_forward", s, "[N, C]", 4 * (2 * nc + 2L * n + 2 * c), () -> gpu.layerNormForward(z, mean, rstd, x, w, bias, 1e-12f));
-        measure.run("layernorm_forward_residual", s, "[N, C]", 4 * (4 * nc + 2L * n + 2 * c),
-                () -> gpu.residualLayerNormForward(z, y, mean, rstd, x, y, w, bias, 1e-12f));
+        Tensor sum = temp(n, c), dX = temp(n, c);
+        measure.run("layernorm_forward_dropout_residual", s, "[N, C] p 0.1", 4 * (4 * nc + 2L * n + 2 * c),
+                () -> gpu.dropoutAddLayerNormForward(z, sum, mean, rstd, x, y, w, bias, 1e-12f, 0.1f, KernelBandwidthBench.KEY));
         Tensor dW = temp(c), dB = temp(c);
         measure.run("layernorm_backward", s, "[N, C] +=", 4 * (4 * nc + 2L * n + c),
                 () -> gpu.layerNormBackward(z, dW, dB, y, x, mean, rstd, w));
+        measure.run("layernorm_backward_dropout_residual", s, "[N, C] p 0.1, = both", 4 * (4 * nc + 2L * n + c),
+                () -> gpu.dropoutAddLayerNormBackward(dX, false, z, false, dW, dB, y, sum, mean, rstd, w, 0.1f,
+                        KernelBandwidthBench.KEY));
         measure.run("dropout_forward", s, "[N, FFN]", 4 * 2 * nf, () -> gpu.dropoutForward(h2, h, 0.1f, KernelBandwidthBench.KEY));
         measure.run("dropout_backward", s, "[N, FFN] +=", 4 * 3 * nf, () -> gpu.dropoutBackward(h2, h, 0.1f, KernelBandwidthBench.KEY));
         Tensor half = gpu.allocateTemp(DType.BF16, n, f), sumSquares = temp(1);

@@ -88,8 +88,13 @@ public final class StepTraffic implements InvocationHandler {
             default -> {
                 long b = 0;
                 if (args != null) for (Object a : args) b += bytes(a);
-                int accumulated = accumulatedOutputs(name, args);
-                for (int i = 0; i < accumulated; i++) b += bytes(args[i]);
+                if (name.equals("dropoutAddLayerNormBackward")) {  // dX and dResidual as flagged; dWeight and dBias add
+                    b += ((Boolean) args[1] ? bytes(args[0]) : 0) + ((Boolean) args[3] ? bytes(args[2]) : 0)
+                            + bytes(args[4]) + bytes(args[5]);
+                } else {
+                    int accumulated = accumulatedOutputs(name, args);
+                    for (int i = 0; i < accumulated; i++) b += bytes(args[i]);
+                }
                 String key = name.equals("matmul") ? "matmul " + ((Boolean) args[2] ? "T" : "N") + ((Boolean) args[4] ? "T" : "N")
                         : name;
                 add(key, b);

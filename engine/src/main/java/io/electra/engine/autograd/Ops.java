@@ -233,6 +233,35 @@ public final class Ops {
         return o;
     }
 
+    /**
+     * layerNorm(add(dropout(x, p, purpose), residual)) as one op, the tail of a post-LN block: the same
+     * values and gradients, in one pass each way instead of three (the backward writes x's and the
+     * residual's gradients directly from the LayerNorm's, through the regenerated mask).
+     */
+    public Var dropoutAddLayerNorm(Var x, Var residual, float p, int purpose, Var weight, Var bias, float eps) {
+        if (x == residual) throw new IllegalArgumentException("dropoutAddLayerNorm: x and residual are the same value");
+        Tensor xv = x.value();
+        float pe = training ? p : 0f;
+        RngKey key = pe > 0 ? key(purpose) : null;
+        boolean g = tape.needsGrad(x, residual, weight, bias);
+        Var o = out(xv, g, xv.shape());
+        Tensor sum = b.allocateTempUnfilled(xv.dtype(), xv.shape());
+        DType statType = xv.dtype() == DType.F64 ? DType.F64 : DType.F32;
+        Tensor mean = b.allocateTempUnfilled(statType, xv.rowsFlat());
+        Tensor rstd = b.allocateTempUnfilled(statType, xv.rowsFlat());
+        b.dropoutAddLayerNormForward(o.value(), sum, mean, rstd, xv, residual.value(), weight.value(), bias.value(), eps,
+                pe, key);
+        if (g) tape.record(() -> {
+            if (o.grad() == null) return;
+            boolean accX = x.grad() != null, accR = residual.grad() != null;  // a first contribution overwrites
+            Tensor dX = x.requiresGrad() ? tape.gradForWrite(x) : null;
+            Tensor dR = residual.requiresGrad() ? tape.gradForWrite(residual) : null;
+            b.dropoutAddLayerNormBackward(dX, accX, dR, accR, tape.gradOf(weight), tape.gradOf(bias), o.grad(), sum, mean,
+                    rstd, weight.value(), pe, key);
+        });
+        return o;
+    }
+
     public Var softmax(Var x) {
         boolean g = tape.needsGrad(x);
         Var o = out(x.value(), g, x.value().shape());

@@ -29,6 +29,7 @@ public final class CpuBackend implements Backend {
     private final MatmulCpu matmul;
     private final GeluCpu gelu;
     private final LayerNormCpu layerNorm;
+    private final ResidualLayerNormCpu residualLayerNorm;
     private final SoftmaxCpu softmax;
     private final HeadsCpu heads;
     private final AttentionCpu attention;
@@ -56,6 +57,7 @@ public final class CpuBackend implements Backend {
         matmul = new MatmulCpu(parallel);
         gelu = new GeluCpu(elementwise);
         layerNorm = new LayerNormCpu(parallel);
+        residualLayerNorm = new ResidualLayerNormCpu(parallel, layerNorm);
         softmax = new SoftmaxCpu(parallel);
         heads = new HeadsCpu(parallel);
         attention = new AttentionCpu(parallel);
@@ -311,6 +313,32 @@ public final class CpuBackend implements Backend {
         c.size(mean, in.rowsFlat()).size(rstd, in.rowsFlat());
         c.vector(weight, in.cols()).vector(dWeight, in.cols()).vector(dBias, in.cols());
         layerNorm.backward(dIn, dWeight, dBias, dOut, in, mean, rstd, weight);
+    }
+
+    @Override
+    public void dropoutAddLayerNormForward(Tensor out, Tensor sum, Tensor mean, Tensor rstd, Tensor x, Tensor residual,
+                                           Tensor weight, Tensor bias, float eps, float p, RngKey key) {
+        Check c = new Check(this, "dropoutAddLayerNormForward").floats(out, sum, mean, rstd, x, residual, weight, bias);
+        c.sameShape(out, sum, x, residual).that(x.rank() >= 1 && x.cols() > 0, "expected rows of at least one element, got " + x.describe());
+        c.size(mean, x.rowsFlat()).size(rstd, x.rowsFlat()).vector(weight, x.cols()).vector(bias, x.cols());
+        c.that(eps >= 0, "eps must be >= 0, got " + eps);
+        checkDropout(c, p, key);
+        residualLayerNorm.forward(out, sum, mean, rstd, x, residual, weight, bias, eps, p, offsetKey(key));
+    }
+
+    @Override
+    public void dropoutAddLayerNormBackward(Tensor dX, boolean accumulateX, Tensor dResidual, boolean accumulateResidual,
+                                            Tensor dWeight, Tensor dBias, Tensor dOut, Tensor sum, Tensor mean, Tensor rstd,
+                                            Tensor weight, float p, RngKey key) {
+        Check c = new Check(this, "dropoutAddLayerNormBackward").floats(dWeight, dBias, dOut, sum, mean, rstd, weight);
+        c.sameShape(dOut, sum).that(sum.rank() >= 1 && sum.cols() > 0, "expected rows of at least one element, got " + sum.describe());
+        for (Tensor d : new Tensor[]{dX, dResidual}) if (d != null) c.floats(d, sum).sameShape(d, sum);
+        c.that(dX == null || dX != dResidual, "dX and dResidual must be different tensors");
+        c.size(mean, sum.rowsFlat()).size(rstd, sum.rowsFlat());
+        c.vector(weight, sum.cols()).vector(dWeight, sum.cols()).vector(dBias, sum.cols());
+        checkDropout(c, p, key);
+        residualLayerNorm.backward(dX, accumulateX, dResidual, accumulateResidual, dWeight, dBias, dOut, sum, mean, rstd,
+                weight, p, offsetKey(key));
     }
 
     @Override

@@ -137,6 +137,11 @@ final class LayerNormCpu {
                 }
             }
         });
+        addPartials(dWeight, dBias, partial, blocks, cols);
+    }
+
+    /** dWeight, dBias (F32) += the block partials [block][dw | db][C], summed in double in block order. */
+    static void addPartials(Tensor dWeight, Tensor dBias, double[] partial, int blocks, int cols) {
         float[] dW = (float[]) dWeight.storage(), dB = (float[]) dBias.storage();
         int dwo = Elements.index(dWeight, 0), dbo = Elements.index(dBias, 0);
         for (int c = 0; c < cols; c++) {

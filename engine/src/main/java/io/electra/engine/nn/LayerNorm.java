@@ -21,4 +21,9 @@ public final class LayerNorm extends Module {
     public Var forward(Ops ops, Var x) {
         return ops.layerNorm(x, weight, bias, eps);
     }
+
+    /** LayerNorm(dropout(x, p) + residual), fused: the tail of a post-LN block. */
+    public Var forwardResidual(Ops ops, Var x, float p, int purpose, Var residual) {
+        return ops.dropoutAddLayerNorm(x, residual, p, purpose, weight, bias, eps);
+    }
 }

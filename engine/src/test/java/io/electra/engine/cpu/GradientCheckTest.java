@@ -158,6 +158,35 @@ class GradientCheckTest {
         }
     }
 
+    /** The mask is fixed by its key, so the fused op is smooth in x, the residual and the LayerNorm parameters. */
+    @Test
+    void dropoutAddLayerNormBackwardMatchesFiniteDifferences() {
+        Random rnd = new Random(21);
+        for (int trial = 0; trial < 5; trial++) {
+            int rows = dim(rnd), cols = trial == 0 ? 1 : dim(rnd) + 3;
+            float p = trial % 2 == 0 ? 0.3f : 0f;
+            RngKey key = new RngKey(5, trial, 77);
+            Tensor x = randomF64(cpu, rnd, rows, cols), res = randomF64(cpu, rnd, rows, cols);
+            Tensor weight = randomF64(cpu, rnd, cols), bias = randomF64(cpu, rnd, cols);
+            Tensor y = zerosLike(cpu, x), sum = zerosLike(cpu, x);
+            Tensor mean = cpu.allocate(DType.F64, rows), rstd = cpu.allocate(DType.F64, rows);
+            float eps = 1e-5f;
+            double[] w = uniform(rnd, y.size(), -1, 1);
+            Grad dx = Grad.like(x, rnd), dr = Grad.like(res, rnd), dw = Grad.like(weight, rnd), db = Grad.like(bias, rnd);
+            cpu.dropoutAddLayerNormForward(y, sum, mean, rstd, x, res, weight, bias, eps, p, key);
+            cpu.dropoutAddLayerNormBackward(dx.t, true, dr.t, true, dw.t, db.t, weightsLike(y, w), sum, mean, rstd, weight, p, key);
+            java.util.function.DoubleSupplier loss = () -> {
+                cpu.dropoutAddLayerNormForward(y, sum, mean, rstd, x, res, weight, bias, eps, p, key);
+                return dot(cpu, y, w);
+            };
+            String what = "dropoutAddLayerNorm " + rows + "x" + cols + " p " + p;
+            assertGradient(what + " dX", cpu, x, dx.added(), loss);
+            assertGradient(what + " dResidual", cpu, res, dr.added(), loss);
+            assertGradient(what + " dWeight", cpu, weight, dw.added(), loss);
+            assertGradient(what + " dBias", cpu, bias, db.added(), loss);
+        }
+    }
+
     @Test
     void softmaxBackwardMatchesFiniteDifferences() {
         Random rnd = new Random(16);

@@ -1,9 +1,11 @@
 package io.electra.kernels.ops;
 
+import io.electra.engine.RngKey;
 import io.electra.engine.Tensor;
 import io.electra.kernels.runtime.CudaRuntime;
 import io.electra.kernels.runtime.Family;
 import io.electra.kernels.runtime.Kernel;
+import io.electra.kernels.runtime.KernelArgs;
 import io.electra.kernels.runtime.Launcher;
 import io.electra.kernels.runtime.Workspace;
 
@@ -13,12 +15,14 @@ import static io.electra.kernels.ops.Operands.shape;
 public final class LayerNormKernels {
     private static final int ROWS_PER_BLOCK = Launcher.BLOCK / 32;
     private static final int ROWS_PER_CHUNK = 32;
+    /** The stream argument when p = 0: the kernels never draw from it. */
+    private static final RngKey NO_DROPOUT = new RngKey(0, 0, 0);
 
     private final Launcher launcher;
     private final Operands operands;
     private final ReduceKernels reduce;
     private final Workspace workspace;
-    private final Kernel forward, forwardResidual, backward;
+    private final Kernel forward, forwardResidual, backward, backwardResidual;
 
     public LayerNormKernels(CudaRuntime runtime, Operands operands, ReduceKernels reduce) {
         this.launcher = runtime.launcher();
@@ -26,8 +30,9 @@ public final class LayerNormKernels {
         this.reduce = reduce;
         this.workspace = runtime.workspace();
         forward = runtime.kernel(Family.LAYERNORM, "layernorm_forward");
-        forwardResidual = runtime.kernel(Family.LAYERNORM, "layernorm_forward_residual");
+        forwardResidual = runtime.kernel(Family.LAYERNORM, "layernorm_forward_dropout_residual");
         backward = runtime.kernel(Family.LAYERNORM, "layernorm_backward");
+        backwardResidual = runtime.kernel(Family.LAYERNORM, "layernorm_backward_dropout_residual");
     }
 
     /** out = (in - mean) * rstd * weight + bias per row; saves mean, rstd [rows]. */
@@ -41,21 +46,66 @@ public final class LayerNormKernels {
         launcher.launch(forward, blocks(rows), Launcher.BLOCK);
     }
 
-    /** residual = a + b, out = LayerNorm(residual): the add before each post-LN block, fused. */
-    public void forwardResidual(Tensor out, Tensor residual, Tensor mean, Tensor rstd, Tensor a, Tensor b, Tensor weight,
-                                Tensor bias, float eps) {
-        int rows = a.rowsFlat(), C = a.cols();
-        checkRowwise(forwardResidual, out, a, mean, rstd, weight, bias, rows, C);
-        if (!b.sameShape(a) || !residual.sameShape(a)) {
-            throw shape(forwardResidual, "a " + a.describe() + ", b " + b.describe() + ", residual " + residual.describe()
+    /** sum = dropout(x) + residual, out = LayerNorm(sum): the tail of a post-LN block (p = 0: no dropout). */
+    public void forwardDropoutResidual(Tensor out, Tensor sum, Tensor mean, Tensor rstd, Tensor x, Tensor residual,
+                                       Tensor weight, Tensor bias, float eps, float p, RngKey key) {
+        Kernel k = forwardResidual;
+        int rows = x.rowsFlat(), C = x.cols();
+        checkRowwise(k, out, x, mean, rstd, weight, bias, rows, C);
+        if (!residual.sameShape(x) || !sum.sameShape(x)) {
+            throw shape(k, "x " + x.describe() + ", residual " + residual.describe() + ", sum " + sum.describe()
                     + " must have one shape");
         }
+        checkDropout(k, p, key);
         if (rows == 0) return;
-        Kernel k = forwardResidual;
-        launcher.args().ptr(operands.f32(k, out)).ptr(operands.f32(k, residual)).ptr(operands.f32(k, mean))
-                .ptr(operands.f32(k, rstd)).ptr(operands.f32(k, a)).ptr(operands.f32(k, b)).ptr(operands.f32(k, weight))
-                .ptr(operands.f32(k, bias)).i32(rows).i32(C).f32(eps);
+        KernelArgs args = launcher.args().ptr(operands.f32(k, out)).ptr(operands.f32(k, sum)).ptr(operands.f32(k, mean))
+                .ptr(operands.f32(k, rstd)).ptr(operands.f32(k, x)).ptr(operands.f32(k, residual))
+                .ptr(operands.f32(k, weight)).ptr(operands.f32(k, bias)).i32(rows).i32(C).f32(eps);
+        withDropout(args, p, key);
         launcher.launch(k, blocks(rows), Launcher.BLOCK);
+    }
+
+    /**
+     * The backward of {@link #forwardDropoutResidual}: dResidual (=|+=) dSum, dX (=|+=) dSum * keep, either
+     * may be null; dWeight, dBias += their column sums in chunk order.
+     */
+    public void backwardDropoutResidual(Tensor dX, boolean accumulateX, Tensor dResidual, boolean accumulateResidual,
+                                        Tensor dWeight, Tensor dBias, Tensor dOut, Tensor sum, Tensor mean, Tensor rstd,
+                                        Tensor weight, float p, RngKey key) {
+        Kernel k = backwardResidual;
+        int rows = sum.rowsFlat(), C = sum.cols();
+        checkRowwise(k, dOut, sum, mean, rstd, weight, dBias, rows, C);
+        for (Tensor d : new Tensor[]{dX, dResidual}) {
+            if (d != null && !d.sameShape(sum)) throw shape(k, "gradient " + d.describe() + " and sum " + sum.describe() + " differ");
+        }
+        if (dX != null && dX == dResidual) throw shape(k, "dX and dResidual must be different tensors");
+        if (dWeight.size() != C) throw shape(k, "dWeight " + dWeight.describe() + " must be [" + C + "]");
+        checkDropout(k, p, key);
+        long dW = operands.f32(k, dWeight), dB = operands.f32(k, dBias);
+        long dXAddress = dX == null ? 0 : operands.f32(k, dX), dRAddress = dResidual == null ? 0 : operands.f32(k, dResidual);
+        if (rows == 0 || C == 0) return;
+        int chunks = (rows + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
+        long partialBytes = 8L * chunks * C;  // [chunks, 2C]: dWeight then dBias
+        workspace.reserve(partialBytes, 1);
+        long partials = workspace.take(partialBytes);
+        KernelArgs args = launcher.args().ptr(dXAddress).i32(accumulateX ? 1 : 0).ptr(dRAddress).i32(accumulateResidual ? 1 : 0)
+                .ptr(partials).ptr(operands.f32(k, dOut)).ptr(operands.f32(k, sum)).ptr(operands.f32(k, mean))
+                .ptr(operands.f32(k, rstd)).ptr(operands.f32(k, weight)).i32(rows).i32(C).i32(ROWS_PER_CHUNK);
+        withDropout(args, p, key);
+        launcher.launch(k, chunks, Launcher.BLOCK);
+        reduce.columns(dW, partials, chunks, C, 2 * C, true);
+        reduce.columns(dB, partials + 4L * C, chunks, C, 2 * C, true);
+    }
+
+    private static void checkDropout(Kernel k, float p, RngKey key) {
+        if (!(p >= 0f && p < 1f)) throw shape(k, "dropout probability " + p + " is outside [0, 1)");
+        if (p > 0f && key == null) throw shape(k, "dropout with p = " + p + " needs an RngKey");
+    }
+
+    /** p, the kept scale exactly as the CPU rounds it, and the stream (a fixed dummy key when p = 0). */
+    private void withDropout(KernelArgs args, float p, RngKey key) {
+        args.f32(p).f32((float) (1.0 / (1.0 - p)));
+        DropoutKernels.withKey(launcher, args, key != null ? key : NO_DROPOUT);
     }
 
     /** dIn += ..., dWeight += ..., dBias += ... from the saved statistics. */

@@ -1,12 +1,16 @@
 package io.electra.kernels.gpu;
 
+import io.electra.engine.RngKey;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import static io.electra.engine.DType.F32;
 
-/** layernorm.cu against the CPU backend (two-pass variance there, fp32 warp reductions here). */
+/**
+ * layernorm.cu against the CPU backend (two-pass variance there, fp32 warp reductions here), the
+ * post-LN block's fused dropout + residual + LayerNorm included.
+ */
 @Tag("gpu")
 class LayerNormGpuTest {
     @ParameterizedTest(name = "[{0}, {1}]")
@@ -22,18 +26,48 @@ class LayerNormGpuTest {
         }
     }
 
-    @ParameterizedTest(name = "[{0}, {1}]")
-    @CsvSource({"7, 7", "33, 33", "256, 256", "1024, 768"})
-    void residualVariantEqualsAddThenLayerNorm(int rows, int cols) {
+    /** The sum is bit-identical (same mask, product rounded before the add); LayerNorm as layernorm_forward. */
+    @ParameterizedTest(name = "[{0}, {1}] p {2}")
+    @CsvSource({"1, 1, 0.1", "7, 7, 0.1", "33, 33, 0", "33, 33, 0.5", "5, 130, 0.1", "256, 256, 0.1", "1024, 768, 0.1",
+            "1024, 768, 0"})
+    void dropoutResidualForwardMatchesTheCpu(int rows, int cols, float p) {
         try (Twins tw = new Twins(rows + 11L * cols)) {
-            Twin a = tw.normal(1, rows, cols), c = tw.normal(1, rows, cols), w = tw.normal(1, cols), bias = tw.normal(1, cols);
-            Twin out = tw.zeros(F32, rows, cols), res = tw.zeros(F32, rows, cols);
+            RngKey key = new RngKey(7, 3, 40);
+            Twin x = tw.normal(1, rows, cols), res = tw.normal(1, rows, cols), w = tw.normal(1, cols), bias = tw.normal(1, cols);
+            Twin out = tw.zeros(F32, rows, cols), sum = tw.zeros(F32, rows, cols);
             Twin mean = tw.zeros(F32, rows), rstd = tw.zeros(F32, rows);
-            tw.cpu.add(res.cpu(), a.cpu(), 1f, c.cpu(), 1f);
-            tw.cpu.layerNormForward(out.cpu(), mean.cpu(), rstd.cpu(), res.cpu(), w.cpu(), bias.cpu(), 1e-12f);
-            tw.gpu.residualLayerNormForward(out.gpu(), res.gpu(), mean.gpu(), rstd.gpu(), a.gpu(), c.gpu(), w.gpu(), bias.gpu(), 1e-12f);
-            tw.expectClose("layernorm_forward_residual", res, 1e-6, 1e-5);
-            tw.expectClose("layernorm_forward_residual", out, 1e-5, 1e-4);
+            tw.both(b -> b.dropoutAddLayerNormForward(out.on(b), sum.on(b), mean.on(b), rstd.on(b), x.on(b), res.on(b), w.on(b),
+                    bias.on(b), 1e-12f, p, key));
+            tw.expectIdentical("layernorm_forward_dropout_residual", tw.cpu.downloadFloat(sum.cpu()), tw.gpu.downloadFloat(sum.gpu()));
+            tw.expectClose("layernorm_forward_dropout_residual", out, 1e-5, 1e-4);
+            tw.expectClose("layernorm_forward_dropout_residual", mean, 1e-6, 1e-4);
+            tw.expectClose("layernorm_forward_dropout_residual", rstd, 1e-6, 1e-4);
+        }
+    }
+
+    /** Both gradients overwritten or added into (non-zero starts), or one of them absent; the mask regenerated. */
+    @ParameterizedTest(name = "[{0}, {1}] p {2} accumulate x {3} residual {4}")
+    @CsvSource({"1, 1, 0.1, false, false, both", "7, 7, 0.1, true, false, both", "33, 33, 0, false, true, both",
+            "5, 130, 0.5, true, true, both", "256, 256, 0.1, false, false, x", "1024, 768, 0.1, true, false, residual",
+            "1000, 1000, 0.1, false, true, both"})
+    void dropoutResidualBackwardMatchesTheCpu(int rows, int cols, float p, boolean accX, boolean accR, String which) {
+        try (Twins tw = new Twins(rows + 19L * cols)) {
+            RngKey key = new RngKey(9, 1, 41);
+            Twin x = tw.normal(1, rows, cols), res = tw.normal(2, rows, cols), w = tw.normal(1, cols), bias = tw.normal(1, cols);
+            Twin out = tw.zeros(F32, rows, cols), sum = tw.zeros(F32, rows, cols);
+            Twin mean = tw.zeros(F32, rows), rstd = tw.zeros(F32, rows);
+            tw.both(b -> b.dropoutAddLayerNormForward(out.on(b), sum.on(b), mean.on(b), rstd.on(b), x.on(b), res.on(b), w.on(b),
+                    bias.on(b), 1e-12f, p, key));
+            Twin dOut = tw.normal(1, rows, cols), dX = tw.normal(1, rows, cols), dR = tw.normal(1, rows, cols);
+            Twin dW = tw.normal(1, cols), dB = tw.normal(1, cols);
+            boolean wantX = !which.equals("residual"), wantR = !which.equals("x");
+            tw.both(b -> b.dropoutAddLayerNormBackward(wantX ? dX.on(b) : null, accX, wantR ? dR.on(b) : null, accR, dW.on(b),
+                    dB.on(b), dOut.on(b), sum.on(b), mean.on(b), rstd.on(b), w.on(b), p, key));
+            tw.expectClose("layernorm_backward_dropout_residual", dX, 1e-5, 1e-4);
+            tw.expectClose("layernorm_backward_dropout_residual", dR, 1e-5, 1e-4);
+            double sumTol = 1e-5 * Math.sqrt(rows);
+            tw.expectClose("layernorm_backward_dropout_residual+reduce_forward_columns", dW, sumTol, 1e-4);
+            tw.expectClose("layernorm_backward_dropout_residual+reduce_forward_columns", dB, sumTol, 1e-4);
         }
     }
 
