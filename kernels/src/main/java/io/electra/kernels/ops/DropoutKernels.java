@@ -52,8 +52,17 @@ public final class DropoutKernels {
     private void run(Kernel k, long out, long in, long n, float p, RngKey key) {
         if (!(p >= 0f && p < 1f)) throw shape(k, "dropout probability " + p + " is outside [0, 1)");
         if (n == 0) return;
-        withKey(launcher, launcher.args().ptr(out).ptr(in).f32(p).f32(1f / (1f - p)).i64(n), key);
+        withKey(launcher, launcher.args().ptr(out).ptr(in).f32(p).f32(keepScale(p)).i64(n), key);
         launcher.launch(k, launcher.gridStride((n + 3) / 4), Launcher.BLOCK);
+    }
+
+    /**
+     * The factor a kept element is multiplied by, 1 / (1 - p) rounded once from double as the CPU
+     * backend rounds it: the float expression 1f / (1f - p) rounds twice and differs in the last bit
+     * for some p (0.15 among them), which would make the GPU's dropout differ from the CPU's.
+     */
+    static float keepScale(float p) {
+        return (float) (1.0 / (1.0 - p));
     }
 
     /**

@@ -59,7 +59,7 @@ public final class FlashAttentionKernels {
         long pl = operands.f32(kernel, lse), pm = operands.i32(kernel, keyMask);
         if (c.empty()) return;
         DropoutKernels.withKey(launcher, launcher.args().ptr(po).ptr(pl).ptr(pq).ptr(pk).ptr(pv).ptr(pm).i32(c.h()).i32(c.t())
-                .f32(scale).f32(p).f32(1f / (1f - p)), key);
+                .f32(scale).f32(p).f32(DropoutKernels.keepScale(p)), key);
         launch(kernel, c);
     }
 
@@ -82,10 +82,10 @@ public final class FlashAttentionKernels {
         launcher.launch(prep, (int) ((rows + PREP_ROWS_PER_BLOCK - 1) / PREP_ROWS_PER_BLOCK), Launcher.BLOCK);
 
         DropoutKernels.withKey(launcher, launcher.args().ptr(pdk).ptr(pdv).ptr(pq).ptr(pk).ptr(pv).ptr(pg).ptr(pl).ptr(delta).ptr(pm)
-                .i32(c.h()).i32(c.t()).f32(scale).f32(p).f32(1f / (1f - p)), key);
+                .i32(c.h()).i32(c.t()).f32(scale).f32(p).f32(DropoutKernels.keepScale(p)), key);
         launch(dkdvKernel, c);
         DropoutKernels.withKey(launcher, launcher.args().ptr(pdq).ptr(pq).ptr(pk).ptr(pv).ptr(pg).ptr(pl).ptr(delta).ptr(pm)
-                .i32(c.h()).i32(c.t()).f32(scale).f32(p).f32(1f / (1f - p)), key);
+                .i32(c.h()).i32(c.t()).f32(scale).f32(p).f32(DropoutKernels.keepScale(p)), key);
         launch(dqKernel, c);
     }
 

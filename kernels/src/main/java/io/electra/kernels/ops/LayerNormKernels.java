@@ -102,9 +102,9 @@ public final class LayerNormKernels {
         if (p > 0f && key == null) throw shape(k, "dropout with p = " + p + " needs an RngKey");
     }
 
-    /** p, the kept scale exactly as the CPU rounds it, and the stream (a fixed dummy key when p = 0). */
+    /** p, the kept scale as the CPU rounds it, and the stream (a fixed dummy key when p = 0). */
     private void withDropout(KernelArgs args, float p, RngKey key) {
-        args.f32(p).f32((float) (1.0 / (1.0 - p)));
+        args.f32(p).f32(DropoutKernels.keepScale(p));
         DropoutKernels.withKey(launcher, args, key != null ? key : NO_DROPOUT);
     }
 
