@@ -258,6 +258,10 @@ inline float __logf(float x) {
 inline float __fdividef(float a, float b) {
     return a / b;
 }
+// A product rounded on its own: never contracted into an fma (nor is it here: ISO C++ modes keep fp-contract off).
+inline float __fmul_rn(float a, float b) {
+    return a * b;
+}
 inline float __saturatef(float x) {
     return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x);
 }
