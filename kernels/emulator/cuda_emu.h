@@ -255,8 +255,8 @@ inline float __expf(float x) {
 inline float __logf(float x) {
     return logf(x);
 }
-// Round-to-nearest products and sums the compiler may not contract into an fma (g++ without -mfma
-// never does).
+// A product or sum rounded on its own, never contracted into an fma (nor is it here: ISO C++ modes
+// such as -std=c++17 keep g++'s fp-contract off).
 inline float __fmul_rn(float a, float b) {
     return a * b;
 }

@@ -146,6 +146,17 @@ public interface Backend extends AutoCloseable {
     /** dBias[C] += sum over rows of dOut[N,C]. */
     void biasBackward(Tensor dBias, Tensor dOut);
 
+    /**
+     * A linear layer's output gradient made ready for its two GEMMs, in one pass: g = dOut[N,C], or
+     * with {@code preActivation} [N,C] (the feed-forward's {@code gelu(linear(...))}) g = dOut *
+     * gelu'(preActivation); {@code gradOut} [N,C] = g (overwritten, not accumulated; a BF16 gradOut is
+     * rounded once to nearest even); {@code dBias} [C] (may be null) += column sums of g, as
+     * {@link #biasBackward} sums the F32 g. dOut and preActivation are F32 with gradOut F32 or BF16, or
+     * all F64. The same values as {@link #geluBackward} into a zeroed buffer, {@link #copy} and
+     * {@link #biasBackward}, except that g's zeros keep their sign (-0 where the zeroed buffer gave +0).
+     */
+    void linearOutputGrad(Tensor gradOut, Tensor dBias, Tensor dOut, Tensor preActivation);
+
     /** out = alpha*a + beta*b, same shapes (out may alias a or b). */
     void add(Tensor out, Tensor a, float alpha, Tensor b, float beta);
 

@@ -350,6 +350,12 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void linearOutputGrad(Tensor gradOut, Tensor dBias, Tensor dOut, Tensor preActivation) {
+        runtime.bind();
+        elementwise.linearOutputGrad(gradOut, dBias, dOut, preActivation);
+    }
+
+    @Override
     public void add(Tensor out, Tensor a, float alpha, Tensor b, float beta) {
         runtime.bind();
         elementwise.add(out, a, alpha, b, beta);

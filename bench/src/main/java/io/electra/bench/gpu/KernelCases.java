@@ -52,6 +52,9 @@ final class KernelCases {
         measure.run("dropout_backward", s, "[N, FFN] +=", 4 * 3 * nf, () -> gpu.dropoutBackward(h2, h, 0.1f, KernelBandwidthBench.KEY));
         Tensor half = gpu.allocateTemp(DType.BF16, n, f), sumSquares = temp(1);
         measure.run("copy_forward_f32_to_bf16", s, "[N, FFN]", 6 * nf, () -> gpu.copy(half, h));
+        // a linear's output gradient: GELU's derivative, the bf16 rounding and the bias gradient in one pass
+        measure.run("elementwise_backward_linear_grad_bf16", s, "[N, FFN] -> bf16, [FFN] +=", 10 * nf + 8L * f,
+                () -> gpu.linearOutputGrad(half, biasF, h2, h));
         measure.run("reduce_forward_partial", s, "sum [N, FFN]", 4 * nf, () -> gpu.sumSquaresAccumulate(sumSquares, h));
         int bht = s.batch() * s.heads() * s.seq();
         Tensor scores = temp(bht, s.seq()), probs = temp(bht, s.seq());

@@ -27,10 +27,10 @@ import java.util.TreeMap;
  *
  * <p>Counting rule: every tensor argument of a call is one pass over its bytes (read or written); the
  * output of a call that adds into it ({@code *Backward}, {@code accumulate}, a matmul with accumulate,
- * scatter-add) counts twice (read and written); a zero-filled arena tensor counts one write; the
- * optimizer's table calls count the table's tensors (the update its gradients twice: read, then
- * zeroed). Caches are ignored, so this is what a kernel that streams its operands once moves, not a
- * measurement.
+ * scatter-add, linearOutputGrad's dBias but not the gradOut it overwrites) counts twice (read and
+ * written); a zero-filled arena tensor counts one write; the optimizer's table calls count the table's
+ * tensors (the update its gradients twice: read, then zeroed). Caches are ignored, so this is what a
+ * kernel that streams its operands once moves, not a measurement.
  *
  * <p>{@code java -cp bench.jar io.electra.bench.step.StepTraffic --preset small --batch 8 --seq 128
  * --precision bf16 [--objective electra|mlm] [--bandwidth-gbs 4300]}
@@ -94,6 +94,7 @@ public final class StepTraffic implements InvocationHandler {
                 } else {
                     int accumulated = accumulatedOutputs(name, args);
                     for (int i = 0; i < accumulated; i++) b += bytes(args[i]);
+                    if (name.equals("linearOutputGrad")) b += bytes(args[1]);  // gradOut written, dBias (args[1]) added into
                 }
                 String key = name.equals("matmul") ? "matmul " + ((Boolean) args[2] ? "T" : "N") + ((Boolean) args[4] ? "T" : "N")
                         : name;

@@ -143,19 +143,22 @@ public final class Ops {
         if (g) tape.record(() -> {
             Tensor dy = y.grad();
             if (dy == null) return;
-            Tensor dPre = dy.view(rows, outDim);
-            if (gelu) {
-                dPre = b.allocateTemp(yType, rows, outDim);
-                b.geluBackward(dPre, dy.view(rows, outDim), pre2);
+            Tensor dy2 = dy.view(rows, outDim), dBias = bias != null && bias.requiresGrad() ? tape.gradOf(bias) : null;
+            // dPre = dy (* gelu'(pre)) and dBias += its column sums in one pass; mixed precision rounds dPre to
+            // bf16 there (dBias sums the f32 values) for dx += bf16(dPre) bf16(W) and dW += bf16(dPre)^T bf16(x).
+            // FP32 without GELU hands dy to the GEMMs as it is.
+            Tensor dPreA = dy2;
+            if (mixed || gelu) {
+                dPreA = b.allocateTempUnfilled(mixed ? DType.BF16 : yType, rows, outDim);
+                b.linearOutputGrad(dPreA, dBias, dy2, gelu ? pre2 : null);
+            } else if (dBias != null) {
+                b.biasBackward(dBias, dy2);
             }
-            // mixed precision: dx += bf16(dPre) bf16(W), dW += bf16(dPre)^T bf16(x) into F32 gradients; dBias from F32
-            Tensor dPreA = mixed ? toBf16(dPre) : dPre;
             if (x.requiresGrad()) {
                 boolean first = x.grad() == null;  // the first contribution overwrites an unfilled buffer
                 b.matmul(tape.gradForWrite(x).view(rows, in), dPreA, false, wa, false, 1f, !first);
             }
             if (w.requiresGrad()) b.matmul(tape.gradOf(w), dPreA, true, xa, false, 1f, true);
-            if (bias != null && bias.requiresGrad()) b.biasBackward(tape.gradOf(bias), dPre);
         });
         return y;
     }

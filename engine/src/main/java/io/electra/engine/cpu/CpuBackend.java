@@ -28,6 +28,7 @@ public final class CpuBackend implements Backend {
     private final ElementwiseCpu elementwise;
     private final MatmulCpu matmul;
     private final GeluCpu gelu;
+    private final LinearGradCpu linearGrad;
     private final LayerNormCpu layerNorm;
     private final ResidualLayerNormCpu residualLayerNorm;
     private final SoftmaxCpu softmax;
@@ -56,6 +57,7 @@ public final class CpuBackend implements Backend {
         elementwise = new ElementwiseCpu(parallel);
         matmul = new MatmulCpu(parallel);
         gelu = new GeluCpu(elementwise);
+        linearGrad = new LinearGradCpu(parallel);
         layerNorm = new LayerNormCpu(parallel);
         residualLayerNorm = new ResidualLayerNormCpu(parallel, layerNorm);
         softmax = new SoftmaxCpu(parallel);
@@ -262,6 +264,22 @@ public final class CpuBackend implements Backend {
     public void biasBackward(Tensor dBias, Tensor dOut) {
         new Check(this, "biasBackward").floats(dBias, dOut).vector(dBias, dOut.cols());
         elementwise.biasBackward(dBias, dOut);
+    }
+
+    @Override
+    public void linearOutputGrad(Tensor gradOut, Tensor dBias, Tensor dOut, Tensor preActivation) {
+        Check c = new Check(this, "linearOutputGrad");
+        Tensor[] inputs = preActivation == null ? new Tensor[]{dOut} : new Tensor[]{dOut, preActivation};
+        c.floats(inputs).owned(gradOut).rank(dOut, 2).sameShape(gradOut, dOut);
+        if (preActivation != null) c.sameShape(dOut, preActivation);
+        boolean f64 = dOut.dtype() == DType.F64;
+        c.that(f64 ? gradOut.dtype() == DType.F64 : gradOut.dtype() == DType.F32 || gradOut.dtype() == DType.BF16,
+                gradOut.describe() + " must be " + (f64 ? "F64" : "F32 or BF16") + " for " + dOut.describe());
+        if (dBias != null) c.floats(dBias, dOut).vector(dBias, dOut.cols());
+        c.disjoint(gradOut, dOut);
+        if (preActivation != null) c.disjoint(gradOut, preActivation);
+        if (dBias != null) c.disjoint(dBias, gradOut);
+        linearGrad.outputGrad(gradOut, dBias, dOut, preActivation);
     }
 
     @Override

@@ -37,14 +37,24 @@ final class GeluCpu {
     void backward(Tensor dIn, Tensor dOut, Tensor in) {
         boolean f32 = in.storage() instanceof float[];
         elementwise.chunked(in.size(), (from, n) -> {
-            double[] x = Scratch.get(0, n), g = Scratch.get(1, n), pdf = Scratch.get(2, n), cdf = Scratch.get(3, n);
+            double[] x = Scratch.get(0, n), g = Scratch.get(1, n);
             Elements.load(in, from, x, 0, n);
             Elements.load(dOut, from, g, 0, n);
-            for (int i = 0; i < n; i++) pdf[i] = -0.5 * x[i] * x[i];
-            Exp.expShifted(pdf, 0, n, 0); // vectorised exp: pdf = exp(-x^2/2)
-            cdf(x, cdf, n, f32);
-            for (int i = 0; i < n; i++) g[i] *= cdf[i] + x[i] * INV_SQRT_2PI * pdf[i];
+            timesDerivative(g, x, n, f32);
             Elements.addTo(dIn, from, g, 0, n);
         });
+    }
+
+    /**
+     * g[i] *= Phi(x[i]) + x[i] phi(x[i]) for i in [0, n), each element on its own (the vector lanes and
+     * the tails agree bit for bit), so callers that cut rows differently get the same bits. Uses
+     * Scratch slots 2 and 3 (and NormalCdf's 5).
+     */
+    static void timesDerivative(double[] g, double[] x, int n, boolean f32) {
+        double[] pdf = Scratch.get(2, n), cdf = Scratch.get(3, n);
+        for (int i = 0; i < n; i++) pdf[i] = -0.5 * x[i] * x[i];
+        Exp.expShifted(pdf, 0, n, 0); // vectorised exp: pdf = exp(-x^2/2)
+        cdf(x, cdf, n, f32);
+        for (int i = 0; i < n; i++) g[i] *= cdf[i] + x[i] * INV_SQRT_2PI * pdf[i];
     }
 }

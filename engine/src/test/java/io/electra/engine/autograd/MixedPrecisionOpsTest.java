@@ -14,6 +14,7 @@ import java.lang.reflect.Proxy;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -99,6 +100,77 @@ class MixedPrecisionOpsTest {
                 }
             }
         }
+    }
+
+    /**
+     * Linear's backward gives the bits of the calls it made before linearOutputGrad fused them: GELU backward
+     * into a zeroed buffer, the copy to bf16 (mixed precision), biasBackward of the F32 values, then the two
+     * GEMMs; in both precisions, with and without GELU, with a trainable, a frozen and no bias.
+     */
+    @Test
+    void linearBackwardIsTheUnfusedSequenceBitForBit() {
+        Random rnd = new Random(12);
+        int rows = 13, in = 10, out = 19;
+        float[] x = gaussian(rnd, rows * in), w = gaussian(rnd, out * in), bias = gaussian(rnd, out), dy = gaussian(rnd, rows * out);
+        for (Precision precision : Precision.values()) {
+            for (boolean gelu : new boolean[]{false, true}) {
+                for (String biasKind : new String[]{"trainable", "frozen", "none"}) {
+                    if (gelu && biasKind.equals("none")) continue;  // linearGelu needs a bias
+                    String what = precision + (gelu ? " gelu " : " ") + biasKind + " bias ";
+                    Tape tape = new Tape(cpu);
+                    Ops ops = new Ops(tape);
+                    ops.setPrecision(precision);
+                    Var xv = param(x, rows, in), wv = param(w, out, in);
+                    Var bv = biasKind.equals("none") ? null : new Var(upload(bias, out), biasKind.equals("trainable"));
+                    Var y = gelu ? ops.linearGelu(xv, wv, bv) : ops.linear(xv, wv, bv);
+                    Tensor seed = upload(dy, rows, out);
+                    tape.record(() -> cpu.accumulate(tape.gradOf(y), seed, 1f));
+                    tape.backward(ops.sum(new Var(cpu.allocateTemp(DType.F32, 1), true), 0f));
+
+                    boolean mixed = precision == Precision.BF16;
+                    Tensor xa = mixed ? bf16(xv.value()) : xv.value(), wa = mixed ? bf16(wv.value()) : wv.value();
+                    Tensor dPre = seed;
+                    if (gelu) {
+                        Tensor pre = cpu.allocate(DType.F32, rows, out);
+                        cpu.matmulBias(pre, xa, false, wa, true, bv.value());
+                        dPre = cpu.allocate(DType.F32, rows, out);
+                        cpu.geluBackward(dPre, seed, pre);
+                    }
+                    Tensor dPreA = mixed ? bf16(dPre) : dPre;
+                    Tensor dx = cpu.allocate(DType.F32, rows, in), dW = cpu.allocate(DType.F32, out, in);
+                    cpu.matmul(dx, dPreA, false, wa, false, 1f, false);
+                    cpu.matmul(dW, dPreA, true, xa, false, 1f, true);
+                    assertSame(what + "dx", cpu.downloadFloat(dx), cpu.downloadFloat(xv.grad()));
+                    assertSame(what + "dW", cpu.downloadFloat(dW), cpu.downloadFloat(wv.grad()));
+                    if (biasKind.equals("trainable")) {
+                        Tensor dBias = cpu.allocate(DType.F32, out);
+                        cpu.biasBackward(dBias, dPre);
+                        assertSame(what + "dBias", cpu.downloadFloat(dBias), cpu.downloadFloat(bv.grad()));
+                    } else if (bv != null) {
+                        assertNull(bv.grad(), what + ": a frozen bias gets no gradient");
+                    }
+                    tape.reset();
+                    cpu.resetArena();
+                }
+            }
+        }
+    }
+
+    private static void assertSame(String what, float[] want, float[] got) {
+        assertTrue(Math.abs(want[0]) > 0, what + " is not trivially zero");
+        for (int j = 0; j < want.length; j++) assertEquals(want[j], got[j], 0f, what + "[" + j + "]");
+    }
+
+    private static Tensor bf16(Tensor t) {
+        Tensor r = cpu.allocate(DType.BF16, t.shape());
+        cpu.copy(r, t);
+        return r;
+    }
+
+    private static Tensor upload(float[] values, int... shape) {
+        Tensor t = cpu.allocate(DType.F32, shape);
+        cpu.upload(t, values);
+        return t;
     }
 
     @Test

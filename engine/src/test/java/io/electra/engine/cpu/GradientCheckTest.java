@@ -135,6 +135,29 @@ class GradientCheckTest {
     }
 
     @Test
+    void linearOutputGradMatchesFiniteDifferences() {
+        Random rnd = new Random(22);
+        for (boolean gelu : new boolean[]{false, true}) {
+            // y = gelu(x + bias) or x + bias, x standing for the product: gradOut is dL/dx, dBias adds dL/dbias
+            Tensor x = randomF64(cpu, rnd, dim(rnd), 13), bias = randomF64(cpu, rnd, 13);
+            cpu.upload(x, uniform(rnd, x.size(), -4, 4));
+            Tensor pre = zerosLike(cpu, x), y = zerosLike(cpu, x), dx = zerosLike(cpu, x);
+            cpu.upload(dx, uniform(rnd, x.size(), -1, 1));  // overwritten, so no initial value to subtract
+            double[] w = uniform(rnd, y.size(), -1, 1);
+            Grad dBias = Grad.like(bias, rnd);
+            cpu.biasAdd(pre, x, bias);
+            cpu.linearOutputGrad(dx, dBias.t, weightsLike(y, w), gelu ? pre : null);
+            java.util.function.DoubleSupplier loss = () -> {
+                cpu.biasAdd(y, x, bias);
+                if (gelu) cpu.geluForward(y, y);
+                return dot(cpu, y, w);
+            };
+            assertGradient("linearOutputGrad gelu=" + gelu + " gradOut", cpu, x, cpu.downloadDouble(dx), loss);
+            assertGradient("linearOutputGrad gelu=" + gelu + " dBias", cpu, bias, dBias.added(), loss);
+        }
+    }
+
+    @Test
     void layerNormBackwardMatchesFiniteDifferences() {
         Random rnd = new Random(15);
         for (int trial = 0; trial < 5; trial++) {

@@ -1,5 +1,6 @@
 package io.electra.kernels.ops;
 
+import io.electra.engine.DType;
 import io.electra.engine.Tensor;
 import io.electra.kernels.runtime.CudaRuntime;
 import io.electra.kernels.runtime.Family;
@@ -9,13 +10,16 @@ import io.electra.kernels.runtime.Workspace;
 
 import static io.electra.kernels.ops.Operands.shape;
 
-/** Launcher for elementwise.cu: bias add, add/accumulate, scale, GELU, fused bias+GELU, bias gradient. */
+/**
+ * Launcher for elementwise.cu: bias add, add/accumulate, scale, GELU, fused bias+GELU, bias gradient, and a
+ * linear layer's output gradient (GELU's derivative, the bf16 rounding and the bias gradient in one pass).
+ */
 public final class ElementwiseKernels {
     private final Launcher launcher;
     private final Operands operands;
     private final ReduceKernels reduce;
     private final Workspace workspace;
-    private final Kernel bias, add, scale, gelu, geluBackward, biasGelu, biasBackward;
+    private final Kernel bias, add, scale, gelu, geluBackward, biasGelu, biasBackward, linearGradF32, linearGradBf16;
 
     public ElementwiseKernels(CudaRuntime runtime, Operands operands, ReduceKernels reduce) {
         this.launcher = runtime.launcher();
@@ -29,6 +33,8 @@ public final class ElementwiseKernels {
         geluBackward = runtime.kernel(Family.ELEMENTWISE, "elementwise_backward_gelu");
         biasGelu = runtime.kernel(Family.ELEMENTWISE, "elementwise_forward_bias_gelu");
         biasBackward = runtime.kernel(Family.ELEMENTWISE, "elementwise_backward_bias");
+        linearGradF32 = runtime.kernel(Family.ELEMENTWISE, "elementwise_backward_linear_grad_f32");
+        linearGradBf16 = runtime.kernel(Family.ELEMENTWISE, "elementwise_backward_linear_grad_bf16");
     }
 
     /** out[N,C] = in[N,C] + bias[C]. */
@@ -107,12 +113,44 @@ public final class ElementwiseKernels {
         if (dBias.size() != C || dBias.rank() != 1) throw shape(biasBackward, "dBias " + dBias.describe() + " must be [" + C + "]");
         long dBiasAddress = operands.f32(biasBackward, dBias), dOutAddress = operands.f32(biasBackward, dOut);
         if (rows == 0 || C == 0) return;
-        int rowsPerChunk = Math.max(1, (rows + 255) / 256);
-        int chunks = (rows + rowsPerChunk - 1) / rowsPerChunk;
-        workspace.reserve(4L * chunks * C, 1);
-        long partials = workspace.take(4L * chunks * C);
+        int rowsPerChunk = rowsPerChunk(rows), chunks = (rows + rowsPerChunk - 1) / rowsPerChunk;
+        long partials = partials(chunks, C);
         launcher.args().ptr(partials).ptr(dOutAddress).i32(rows).i32(C).i32(rowsPerChunk);
         launcher.launch(biasBackward, chunks, (C + Launcher.BLOCK - 1) / Launcher.BLOCK, 1, Launcher.BLOCK, 0);
         reduce.columns(dBiasAddress, partials, chunks, C, C, true);
+    }
+
+    /**
+     * gradOut[N,C] = g = dOut (* gelu'(pre) when pre is not null), F32 or rounded once to BF16; dBias[C]
+     * (may be null) += column sums of g, in biasBackward's fixed order.
+     */
+    public void linearOutputGrad(Tensor gradOut, Tensor dBias, Tensor dOut, Tensor pre) {
+        boolean bf16 = gradOut.dtype() == DType.BF16;
+        Kernel k = bf16 ? linearGradBf16 : linearGradF32;
+        int C = dOut.cols(), rows = dOut.rowsFlat();
+        if (dOut.rank() != 2 || !gradOut.sameShape(dOut) || (pre != null && !pre.sameShape(dOut))) {
+            throw shape(k, "gradOut " + gradOut.describe() + ", dOut " + dOut.describe()
+                    + (pre == null ? "" : ", pre " + pre.describe()) + " must be one [N, C] shape");
+        }
+        if (dBias != null && (dBias.size() != C || dBias.rank() != 1)) throw shape(k, "dBias " + dBias.describe() + " must be [" + C + "]");
+        long out = bf16 ? operands.bf16(k, gradOut) : operands.f32(k, gradOut), dOutAddress = operands.f32(k, dOut);
+        long preAddress = pre == null ? 0 : operands.f32(k, pre), dBiasAddress = dBias == null ? 0 : operands.f32(k, dBias);
+        if (rows == 0 || C == 0) return;
+        int rowsPerChunk = rowsPerChunk(rows), chunks = (rows + rowsPerChunk - 1) / rowsPerChunk;
+        long partials = dBias == null ? 0 : partials(chunks, C);
+        launcher.args().ptr(out).ptr(partials).ptr(dOutAddress).ptr(preAddress).i32(rows).i32(C).i32(rowsPerChunk);
+        launcher.launch(k, chunks, (C + Launcher.BLOCK - 1) / Launcher.BLOCK, 1, Launcher.BLOCK, 0);
+        if (dBias != null) reduce.columns(dBiasAddress, partials, chunks, C, C, true);
+    }
+
+    /** At most 256 chunks of rows: the partials stay small and their sum is one short pass per column. */
+    private static int rowsPerChunk(int rows) {
+        return Math.max(1, (rows + 255) / 256);
+    }
+
+    /** Workspace for [chunks, C] f32 column partials. */
+    private long partials(int chunks, int C) {
+        workspace.reserve(4L * chunks * C, 1);
+        return workspace.take(4L * chunks * C);
     }
 }
