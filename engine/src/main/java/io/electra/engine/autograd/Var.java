@@ -12,7 +12,6 @@ public class Var {
     protected final Tensor value;
     protected Tensor grad;
     private final boolean requiresGrad;
-
     private final DType gradType;
 
     public Var(Tensor value, boolean requiresGrad) {
