@@ -1,6 +1,6 @@
 // gemm_epilogue.cuh: the fused epilogue both tensor-core GEMMs (gemm_tc.cu, gemm_wgmma.sm_90a.cu)
 // finish with, so they compute the same function:
-//   v = alpha * op(A) op(B) (+ C when accumulate: C is read in its own dtype)
+//   v = alpha * op(A) op(B) (+ C when accumulate: C is read in its own dtype; C and aux are each f32 or bf16)
 //   epilogue 0 none:      C = v
 //            1 bias:      C = v + bias[n]
 //            2 bias+GELU: aux = v + bias[n] (the pre-activation geluBackward needs), C = gelu(aux)
@@ -25,18 +25,23 @@ __device__ __forceinline__ void store_out(void* p, i64 i, float v, bool bf16) {
     else ((float*)p)[i] = v;
 }
 
+// The dtype flags of C and aux (an entry point's `bf16Flags`): each is bf16 when its bit is set. A
+// mixed-precision feed-forward writes its GELU output bf16 (the next GEMM's operand, never needed in
+// f32) and keeps the pre-activation f32 for the backward.
+enum Bf16Flag { BF16_C = 1, BF16_AUX = 2 };
+
 // One element of the epilogue at (m, n), both in range.
 __device__ __forceinline__ void finish(void* C, void* aux, const float* bias, i64 at, int n, float v, int accumulate,
-                                       bool bf16, int epilogue) {
+                                       bool bf16, bool auxBf16, int epilogue) {
     if (accumulate) v += load_out(C, at, bf16);
     if (epilogue == EPI_BIAS) {
         v += bias[n];
     } else if (epilogue == EPI_BIAS_GELU) {
         v += bias[n];
-        store_out(aux, at, v, bf16);
+        store_out(aux, at, v, auxBf16);
         v = gelu(v);
     } else if (epilogue == EPI_RESIDUAL) {
-        v += load_out(aux, at, bf16);
+        v += load_out(aux, at, auxBf16);
     }
     store_out(C, at, v, bf16);
 }
@@ -51,16 +56,16 @@ __device__ __forceinline__ int epilogue_slot(int r, int c) {
 // of batch offset cOffset, through the epilogue.
 template <int BM, int BN, int THREADS>
 __device__ __forceinline__ void write_epilogue(const float* Cs, void* C, void* aux, const float* bias, int M, int N, int m0,
-                                               int n0, i64 cOffset, int accumulate, int outBf16, int epilogue) {
-    const bool bf16 = outBf16 != 0;
+                                               int n0, i64 cOffset, int accumulate, int bf16Flags, int epilogue) {
+    const bool bf16 = (bf16Flags & BF16_C) != 0, auxBf16 = (bf16Flags & BF16_AUX) != 0;
     C = bf16 ? (void*)((bf16_t*)C + cOffset) : (void*)((float*)C + cOffset);
-    if (aux != nullptr) aux = bf16 ? (void*)((bf16_t*)aux + cOffset) : (void*)((float*)aux + cOffset);
+    if (aux != nullptr) aux = auxBf16 ? (void*)((bf16_t*)aux + cOffset) : (void*)((float*)aux + cOffset);
     const int rows = min(BM, M - m0), cols = min(BN, N - n0);
 #pragma unroll 1
     for (int e = threadIdx.x; e < BM * BN; e += THREADS) {
         const int r = e / BN, c = e % BN;
         if (r >= rows) break;  // e only grows
         if (c < cols)
-            finish(C, aux, bias, (i64)(m0 + r) * N + n0 + c, n0 + c, Cs[epilogue_slot<BN>(r, c)], accumulate, bf16, epilogue);
+            finish(C, aux, bias, (i64)(m0 + r) * N + n0 + c, n0 + c, Cs[epilogue_slot<BN>(r, c)], accumulate, bf16, auxBf16, epilogue);
     }
 }

@@ -5,7 +5,7 @@
 // Layouts nn, nt, tn name op(A), op(B) as in gemm.cu: A [M, K] or stored [K, M]; B [K, N] or
 // stored [N, K]; C [M, N]. (tt is not used by the model.) A linear layer y = x W^T is nt; its
 // backward is dx = dy W (nn) and dW += dy^T x (tn).
-// dtypes: A, B bf16; C and aux bf16 or f32 (outBf16; the logits stay f32); bias f32. Batches run
+// dtypes: A, B bf16; C and aux each bf16 or f32 (bf16Flags; the logits stay f32); bias f32. Batches run
 // on grid.z with element strides strideA, strideB, strideC (aux uses strideC). Overwrites C
 // unless accumulate.
 // Requirements, checked by GemmTcKernels: every stored operand's contiguous dimension, batch
@@ -28,7 +28,7 @@
 
 template <bool TA, bool TB, int BM, int BN, int WM, int WN, int STAGES, int VEC>
 __device__ __forceinline__ void gemm_tc(void* C, const bf16_t* A, const bf16_t* B, int M, int N, int K, i64 strideA,
-                                        i64 strideB, i64 strideC, float alpha, int accumulate, int outBf16,
+                                        i64 strideB, i64 strideC, float alpha, int accumulate, int bf16Flags,
                                         int epilogue, const float* bias, void* aux) {
     constexpr int WARPS_N = BN / WN, THREADS = (BM / WM) * WARPS_N * 32;
     constexpr int MT = WM / 16, NT = WN / 8;  // mma tiles per warp
@@ -120,16 +120,16 @@ __device__ __forceinline__ void gemm_tc(void* C, const bf16_t* A, const bf16_t* 
         }
     }
     __syncthreads();
-    write_epilogue<BM, BN, THREADS>(Cs, C, aux, bias, M, N, m0, n0, cOffset, accumulate, outBf16, epilogue);
+    write_epilogue<BM, BN, THREADS>(Cs, C, aux, bias, M, N, m0, n0, cOffset, accumulate, bf16Flags, epilogue);
 }
 
 // One entry point per layout, tile and copy width: gemm_tc_forward_<layout>_<BM>x<BN>[_even].
 #define GEMM_TC_ENTRY(NAME, TA, TB, BM, BN, WM, WN, STAGES, VEC, MIN_BLOCKS)                                       \
     extern "C" __global__ void __launch_bounds__((BM / WM) * (BN / WN) * 32, MIN_BLOCKS)                           \
         NAME(void* C, const bf16_t* A, const bf16_t* B, int M, int N, int K, i64 strideA, i64 strideB, i64 strideC, \
-             float alpha, int accumulate, int outBf16, int epilogue, const float* bias, void* aux) {                \
+             float alpha, int accumulate, int bf16Flags, int epilogue, const float* bias, void* aux) {                \
         gemm_tc<TA, TB, BM, BN, WM, WN, STAGES, VEC>(C, A, B, M, N, K, strideA, strideB, strideC, alpha,           \
-                                                     accumulate, outBf16, epilogue, bias, aux);                    \
+                                                     accumulate, bf16Flags, epilogue, bias, aux);                    \
     }
 
 // 128 x 128, 8 warps of 64 x 32, 4 stages (64 KiB): the large GEMMs (FFN, logits, big M).

@@ -62,7 +62,7 @@ public final class ElectraLayer extends Module {
         // projection, dropout, residual, LayerNorm
         Var a = attentionNorm.forwardResidual(ops, attentionOut.forward(ops, context), hiddenDropout, purpose + 1, h);
         // feed-forward with exact GELU, dropout, residual, LayerNorm
-        Var inner = intermediate.forwardGelu(ops, a);
-        return outputNorm.forwardResidual(ops, output.forward(ops, inner), hiddenDropout, purpose + 2, a);
+        Var projected = ops.feedForward(a, intermediate.weight, intermediate.bias, output.weight, output.bias);
+        return outputNorm.forwardResidual(ops, projected, hiddenDropout, purpose + 2, a);
     }
 }

@@ -133,11 +133,19 @@ public interface Backend extends AutoCloseable {
     /**
      * {@code preActivation = op(a) @ op(b) + bias[N]} and {@code out = gelu(preActivation)}: the
      * feed-forward's first half, whose backward reads preActivation. Fusable like {@link #matmulBias}.
+     * Mixed precision may ask for a BF16 out over an F32 preActivation (the next GEMM's operand): the
+     * f32 GELU rounded once. The default then computes it in an arena temporary and converts.
      */
     default void matmulBiasGelu(Tensor out, Tensor preActivation, Tensor a, boolean transA, Tensor b, boolean transB,
                                 Tensor bias) {
         matmulBias(preActivation, a, transA, b, transB, bias);
-        geluForward(out, preActivation);
+        if (out.dtype() == preActivation.dtype()) {
+            geluForward(out, preActivation);
+            return;
+        }
+        Tensor wide = allocateTempUnfilled(preActivation.dtype(), preActivation.shape());
+        geluForward(wide, preActivation);
+        copy(out, wide);
     }
 
     /** out[N,C] = in[N,C] + bias[C] (out may be in). */

@@ -20,8 +20,9 @@ import io.electra.engine.Tensor;
  * same pass, attention runs on them and returns a BF16 context, mergeHeads keeps it BF16 and the
  * output projection reads it as it is: the attention block's activations and their gradients are
  * BF16, as under PyTorch's autocast. Attention called on F32 heads rounds them itself and hands back
- * an F32 context. LayerNorm, softmax, GELU, dropout, embeddings and the losses see only F32 values,
- * so their statistics stay in fp32.
+ * an F32 context. The feed-forward's GELU output is stored BF16 (rounded where it was made, with an
+ * F32 gradient), since only the next GEMM reads it. LayerNorm, softmax, GELU, dropout, embeddings and
+ * the losses see only F32 values, so their statistics stay in fp32.
  *
  * <p>Shape legend: N rows (batch*seq), C channels, B batch, T sequence, H heads, D head size,
  * K selected rows, V vocabulary.
@@ -117,7 +118,22 @@ public final class Ops {
         return linear(x, w, bias, true);
     }
 
+    /**
+     * dense2(gelu(dense1(x))), the feed-forward block, with dense1 = (w1, b1) and dense2 = (w2, b2). In
+     * mixed precision the GELU output, which only dense2's GEMMs read, leaves dense1's epilogue already
+     * rounded to bf16 (the same bits as rounding the F32 output on the way into dense2, without writing
+     * and reading it in F32); its gradient stays F32. Otherwise {@code linear(linearGelu(x, w1, b1), w2, b2)}.
+     */
+    public Var feedForward(Var x, Var w1, Var b1, Var w2, Var b2) {
+        return linear(linear(x, w1, b1, true, true), w2, b2, false, false);
+    }
+
     private Var linear(Var x, Var w, Var bias, boolean gelu) {
+        return linear(x, w, bias, gelu, false);
+    }
+
+    /** {@code bf16Inner}: in mixed precision, a GELU output that only another linear reads is stored BF16. */
+    private Var linear(Var x, Var w, Var bias, boolean gelu, boolean bf16Inner) {
         Tensor xv = x.value(), wv = w.value();
         int in = xv.cols(), rows = xv.rowsFlat(), outDim = wv.dim(0);
         if (wv.rank() != 2 || wv.dim(1) != in) {
@@ -128,10 +144,11 @@ public final class Ops {
         outShape[outShape.length - 1] = outDim;
         boolean g = tape.needsGrad(x, w, bias);
         // mixed precision: an F32 activation is rounded to bf16 on the way in, a BF16 one (the attention
-        // context) goes in as it is; either way y is F32
+        // context, the feed-forward's GELU output) goes in as it is; y is F32 (BF16 only for bf16Inner)
         boolean mixed = bf16(xv) || xv.dtype() == DType.BF16;
         DType yType = mixed ? DType.F32 : xv.dtype();
-        Var y = new Var(b.allocateTempUnfilled(yType, outShape), g);
+        DType stored = mixed && gelu && bf16Inner ? DType.BF16 : yType;  // the GEMM writes y (and only y) as BF16
+        Var y = new Var(b.allocateTempUnfilled(stored, outShape), g, yType);
         Tensor x2 = xv.view(rows, in), y2 = y.value().view(rows, outDim);
         // with GELU, the product (+ bias) lands in pre and y = gelu(pre); the backward turns dy into dPre
         Tensor pre2 = gelu ? b.allocateTempUnfilled(yType, rows, outDim) : y2;

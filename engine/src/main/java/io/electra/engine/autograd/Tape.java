@@ -57,7 +57,7 @@ public final class Tape {
         Tensor g = v.grad();
         if (g == null) {
             Tensor value = v.value();
-            g = backend.allocateTemp(value.dtype(), value.shape());
+            g = backend.allocateTemp(v.gradType(), value.shape());
             v.setGrad(g);
             withStepGrad.add(v);
         }
@@ -75,7 +75,7 @@ public final class Tape {
         Tensor g = v.grad();
         if (g != null) return g;
         Tensor value = v.value();
-        g = backend.allocateTempUnfilled(value.dtype(), value.shape());
+        g = backend.allocateTempUnfilled(v.gradType(), value.shape());
         v.setGrad(g);
         withStepGrad.add(v);
         return g;

@@ -1,5 +1,6 @@
 package io.electra.engine.autograd;
 
+import io.electra.engine.DType;
 import io.electra.engine.Tensor;
 
 /**
@@ -11,10 +12,25 @@ public class Var {
     protected final Tensor value;
     protected Tensor grad;
     private final boolean requiresGrad;
+    private final DType gradType;
 
     public Var(Tensor value, boolean requiresGrad) {
+        this(value, requiresGrad, value.dtype());
+    }
+
+    /**
+     * A value whose gradient has another dtype: a BF16 activation that only GEMMs read (the
+     * feed-forward's GELU output in mixed precision) keeps an F32 gradient, as if it had stayed F32.
+     */
+    public Var(Tensor value, boolean requiresGrad, DType gradType) {
         this.value = value;
         this.requiresGrad = requiresGrad;
+        this.gradType = gradType;
+    }
+
+    /** The dtype of this value's gradient buffer (the value's own unless the constructor said otherwise). */
+    public DType gradType() {
+        return gradType;
     }
 
     public Tensor value() {

@@ -156,6 +156,54 @@ class MixedPrecisionOpsTest {
         }
     }
 
+    /**
+     * feedForward is linear(linearGelu(...)) to the last bit, forward and every gradient, in both
+     * precisions; in mixed precision its GELU output is stored BF16 (an F32 gradient), so nothing rounds
+     * an [N, F] tensor with copy on the way into the second GEMM.
+     */
+    @Test
+    void feedForwardIsTheTwoLinearsBitForBit() {
+        Random rnd = new Random(14);
+        int rows = 9, c = 12, f = 20;
+        float[] x = gaussian(rnd, rows * c), dy = gaussian(rnd, rows * c);
+        float[] w1 = gaussian(rnd, f * c), b1 = gaussian(rnd, f), w2 = gaussian(rnd, c * f), b2 = gaussian(rnd, c);
+        int[] innerCopies = {0};
+        Backend counting = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[]{Backend.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("copy") && ((Tensor) args[0]).size() == (long) rows * f) innerCopies[0]++;
+                    try {
+                        return method.invoke(cpu, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        for (Precision precision : Precision.values()) {
+            float[][][] results = new float[2][][];
+            for (int fused = 0; fused < 2; fused++) {
+                Tape tape = new Tape(counting);
+                Ops ops = new Ops(tape);
+                ops.setPrecision(precision);
+                Var xv = param(x, rows, c), w1v = param(w1, f, c), b1v = param(b1, f), w2v = param(w2, c, f), b2v = param(b2, c);
+                innerCopies[0] = 0;
+                Var y = fused == 1 ? ops.feedForward(xv, w1v, b1v, w2v, b2v)
+                        : ops.linear(ops.linearGelu(xv, w1v, b1v), w2v, b2v);
+                if (fused == 1) {
+                    assertEquals(0, innerCopies[0], precision + ": the GELU output needs no conversion pass");
+                }
+                Tensor seed = upload(dy, rows, c);
+                tape.record(() -> cpu.accumulate(tape.gradOf(y), seed, 1f));
+                tape.backward(ops.sum(new Var(cpu.allocateTemp(DType.F32, 1), true), 0f));
+                results[fused] = new float[][]{cpu.downloadFloat(y.value()), cpu.downloadFloat(xv.grad()),
+                        cpu.downloadFloat(w1v.grad()), cpu.downloadFloat(b1v.grad()), cpu.downloadFloat(w2v.grad()),
+                        cpu.downloadFloat(b2v.grad())};
+                tape.reset();
+                cpu.resetArena();
+            }
+            String[] what = {"y", "dx", "dW1", "dB1", "dW2", "dB2"};
+            for (int i = 0; i < what.length; i++) assertSame(precision + " " + what[i], results[0][i], results[1][i]);
+        }
+    }
+
     private static void assertSame(String what, float[] want, float[] got) {
         assertTrue(Math.abs(want[0]) > 0, what + " is not trivially zero");
         for (int j = 0; j < want.length; j++) assertEquals(want[j], got[j], 0f, what + "[" + j + "]");

@@ -45,10 +45,11 @@ record GemmTcCall(int m, int n, int k, int batch, boolean transA, boolean transB
                     + (bias == null ? "none" : bias.describe()));
         }
         boolean needsAux = epilogue == GemmTcKernels.Epilogue.BIAS_GELU || epilogue == GemmTcKernels.Epilogue.RESIDUAL;
-        if (needsAux && (aux == null || aux.dtype() != out.dtype() || !aux.sameShape(out))) {
+        boolean auxType = aux != null && (aux.dtype() == DType.F32 || aux.dtype() == DType.BF16);
+        if (needsAux && (!auxType || !aux.sameShape(out))) {
             String role = epilogue == GemmTcKernels.Epilogue.RESIDUAL ? "residual" : "pre-activation";
-            throw new IllegalArgumentException(where + ": the " + role + " must have out's dtype and shape " + out.describe()
-                    + ", got " + (aux == null ? "none" : aux.describe()));
+            throw new IllegalArgumentException(where + ": the " + role + " must be F32 or BF16 with out's shape "
+                    + out.describe() + ", got " + (aux == null ? "none" : aux.describe()));
         }
         return new GemmTcCall(m, n, k, batch, transA, transB);
     }

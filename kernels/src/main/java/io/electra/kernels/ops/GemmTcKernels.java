@@ -68,7 +68,10 @@ public final class GemmTcKernels {
         run(out, a, transA, b, transB, 1f, false, Epilogue.BIAS, bias, null, null);
     }
 
-    /** preActivation = op(a) @ op(b) + bias[N]; out = gelu(preActivation) (geluBackward reads preActivation). */
+    /**
+     * preActivation = op(a) @ op(b) + bias[N]; out = gelu(preActivation) (geluBackward reads preActivation);
+     * each F32 or BF16, so a mixed-precision feed-forward writes a BF16 out and keeps an F32 pre-activation.
+     */
     public void matmulBiasGelu(Tensor out, Tensor preActivation, Tensor a, boolean transA, Tensor b, boolean transB, Tensor bias) {
         run(out, a, transA, b, transB, 1f, false, Epilogue.BIAS_GELU, bias, preActivation, null);
     }
@@ -161,10 +164,15 @@ public final class GemmTcKernels {
         }
         launcher.args().ptr(pc).ptr(pa).ptr(pb).i32(call.m()).i32(call.n()).i32(call.k())
                 .i64((long) call.m() * call.k()).i64((long) call.k() * call.n()).i64((long) call.m() * call.n())
-                .f32(alpha).i32(accumulate ? 1 : 0).i32(out.dtype() == DType.BF16 ? 1 : 0).i32(epilogue.ordinal())
+                .f32(alpha).i32(accumulate ? 1 : 0).i32(bf16Flags(out, aux)).i32(epilogue.ordinal())
                 .ptr(pBias).ptr(pAux);
         launcher.launch(k, (call.n() + tile.bn() - 1) / tile.bn(), (call.m() + tile.bm() - 1) / tile.bm(), call.batch(),
                 tile.threads(), tile.sharedBytes());
+    }
+
+    /** gemm_epilogue.cuh's bf16Flags: bit 0 for a BF16 out, bit 1 for a BF16 aux (pre-activation or residual). */
+    static int bf16Flags(Tensor out, Tensor aux) {
+        return (out.dtype() == DType.BF16 ? 1 : 0) | (aux != null && aux.dtype() == DType.BF16 ? 2 : 0);
     }
 
     /**

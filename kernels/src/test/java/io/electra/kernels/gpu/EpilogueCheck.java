@@ -11,7 +11,8 @@ import static io.electra.kernels.gpu.GemmTcGpuTest.rtol;
 /**
  * The check every tensor-core GEMM path must pass for a linear layer x W^T (x [M, K], W [N, K]):
  * alpha with accumulation into the output, then each fused epilogue (bias, bias+GELU with its saved
- * pre-activation, residual add) against the same steps unfused on the CPU, in the given out dtype.
+ * pre-activation, residual add) against the same steps unfused on the CPU, in the given out dtype;
+ * with a BF16 out also bias+GELU into a BF16 out over an F32 pre-activation.
  */
 final class EpilogueCheck {
     /** One GPU call of the path under test: out (=|+=) alpha x W^T, then the epilogue. */
@@ -45,6 +46,14 @@ final class EpilogueCheck {
         gemm.run(out.gpu(), x.gpu(), w.gpu(), 1f, false, Epilogue.BIAS_GELU, bias.gpu(), pre.gpu());
         tw.expectClose(kernel, pre, atol, rtol(outType));
         tw.expectClose(kernel, out, atol * 1.13, rtol(outType));  // |gelu'| <= 1.13
+
+        if (outType == DType.BF16) {  // the mixed-precision feed-forward: BF16 GELU output over an F32 pre-activation
+            Twin inner = zeros(tw, DType.BF16, M, N), preF32 = zeros(tw, F32, M, N);
+            tw.cpu.matmulBiasGelu(inner.cpu(), preF32.cpu(), x.cpu(), false, w.cpu(), true, bias.cpu());
+            gemm.run(inner.gpu(), x.gpu(), w.gpu(), 1f, false, Epilogue.BIAS_GELU, bias.gpu(), preF32.gpu());
+            tw.expectClose(kernel, preF32, atol, rtol(F32));
+            tw.expectClose(kernel, inner, atol * 1.13, rtol(DType.BF16));
+        }
 
         Twin residual = like(tw, outType, M, N), sum = zeros(tw, outType, M, N);
         tw.cpu.matmul(sum.cpu(), x.cpu(), false, w.cpu(), true, 1f, false);

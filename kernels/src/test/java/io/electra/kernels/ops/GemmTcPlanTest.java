@@ -160,10 +160,17 @@ class GemmTcPlanTest {
                 GemmTcKernels.Epilogue.NONE, null, null));
         expectError("F32 bias [6]", () -> GemmTcCall.of(out, a, false, b, false, GemmTcKernels.Epilogue.BIAS, f32(4), null));
         expectError("F32 bias [6], got none", () -> GemmTcCall.of(out, a, false, b, false, GemmTcKernels.Epilogue.BIAS_GELU, null, f32(4, 6)));
-        expectError("pre-activation must have out's dtype", () -> GemmTcCall.of(out, a, false, b, false,
-                GemmTcKernels.Epilogue.BIAS_GELU, f32(6), bf16(4, 6)));
-        expectError("residual must have out's dtype and shape", () -> GemmTcCall.of(out, a, false, b, false,
+        expectError("pre-activation must be F32 or BF16 with out's shape", () -> GemmTcCall.of(out, a, false, b, false,
+                GemmTcKernels.Epilogue.BIAS_GELU, f32(6), CPU.allocate(DType.I32, 4, 6)));
+        expectError("residual must be F32 or BF16 with out's shape", () -> GemmTcCall.of(out, a, false, b, false,
                 GemmTcKernels.Epilogue.RESIDUAL, null, f32(6, 4)));
+        // a BF16 GELU output over an F32 pre-activation (the mixed-precision feed-forward), and the reverse, are fine
+        GemmTcCall.of(bf16(4, 6), a, false, b, false, GemmTcKernels.Epilogue.BIAS_GELU, f32(6), f32(4, 6));
+        GemmTcCall.of(out, a, false, b, false, GemmTcKernels.Epilogue.BIAS_GELU, f32(6), bf16(4, 6));
+        assertEquals(1, GemmTcKernels.bf16Flags(bf16(4, 6), f32(4, 6)));
+        assertEquals(2, GemmTcKernels.bf16Flags(out, bf16(4, 6)));
+        assertEquals(3, GemmTcKernels.bf16Flags(bf16(4, 6), bf16(4, 6)));
+        assertEquals(0, GemmTcKernels.bf16Flags(out, null));
         GemmTcCall.of(out, a, false, b, false, GemmTcKernels.Epilogue.RESIDUAL, null, out);  // in place is allowed
     }
 
