@@ -10,6 +10,13 @@
 // _f32_to_bf16 feeds bf16 attention from f32 projections (rounding as copy.cu), _bf16_to_f32 hands
 // bf16 attention gradients back to f32 ones. Mixed precision then needs no separate conversion pass.
 // One thread per output element; reads are contiguous in runs of D (64), so they coalesce.
+//
+// The _qkv entry points move one linear layer's query, key and value projections, [B, T, 3, H, D]
+// (the query's H*D columns, then the key's, then the value's), to and from q, k, v [B, H, T, D] in one
+// pass, where three splits and three merges each moved a third: split_qkv overwrites q, k and v,
+// merge_qkv writes (=) or adds (+=) into the fused gradient. Same values as split/merge per third.
+// One thread per fused element, so the fused side (read by split, read-modified-written by merge)
+// coalesces fully and the head side in runs of D.
 #include "common.cuh"
 #include "bf16.cuh"
 
@@ -39,6 +46,29 @@ __device__ __forceinline__ void move_heads(Out* out, const In* in, int B, int T,
         }
         const float v = load_as_f32(in, from);
         store_f32_as(out, i, accumulate ? load_as_f32(out, i) + v : v);
+    }
+}
+
+// fused[i] (i walks [B, T, 3, H, D]) to (SPLIT) or from element `at` of q, k or v (part 0, 1, 2);
+// only a merge accumulates. The const side is the one read.
+template <bool SPLIT, typename Fused, typename Heads>
+__device__ __forceinline__ void move_heads_qkv(Fused* fused, Heads* q, Heads* k, Heads* v, int B, int T, int H, int D,
+                                               int accumulate) {
+    const i64 n = (i64)B * T * 3 * H * D;
+    for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {
+        const int d = (int)(i % D);
+        const int h = (int)((i / D) % H);
+        const int part = (int)((i / ((i64)D * H)) % 3);
+        const int t = (int)((i / ((i64)D * H * 3)) % T);
+        const i64 b = i / ((i64)D * H * 3 * T);
+        const i64 at = ((b * H + h) * T + t) * D + d;
+        Heads* heads = part == 0 ? q : part == 1 ? k : v;
+        if constexpr (SPLIT) {
+            store_f32_as(heads, at, load_as_f32(fused, i));
+        } else {
+            const float g = load_as_f32(heads, at);
+            store_f32_as(fused, i, accumulate ? load_as_f32(fused, i) + g : g);
+        }
     }
 }
 
@@ -72,4 +102,36 @@ extern "C" __global__ void heads_forward_merge_f32_to_bf16(unsigned short* out, 
 
 extern "C" __global__ void heads_forward_merge_bf16_to_f32(float* out, const unsigned short* in, int B, int T, int H, int D, int accumulate) {
     move_heads<false>(out, in, B, T, H, D, accumulate);
+}
+
+extern "C" __global__ void heads_forward_split_qkv_f32(float* q, float* k, float* v, const float* in, int B, int T, int H, int D) {
+    move_heads_qkv<true>(in, q, k, v, B, T, H, D, 0);
+}
+
+extern "C" __global__ void heads_forward_split_qkv_bf16(unsigned short* q, unsigned short* k, unsigned short* v, const unsigned short* in, int B, int T, int H, int D) {
+    move_heads_qkv<true>(in, q, k, v, B, T, H, D, 0);
+}
+
+extern "C" __global__ void heads_forward_split_qkv_f32_to_bf16(unsigned short* q, unsigned short* k, unsigned short* v, const float* in, int B, int T, int H, int D) {
+    move_heads_qkv<true>(in, q, k, v, B, T, H, D, 0);
+}
+
+extern "C" __global__ void heads_forward_split_qkv_bf16_to_f32(float* q, float* k, float* v, const unsigned short* in, int B, int T, int H, int D) {
+    move_heads_qkv<true>(in, q, k, v, B, T, H, D, 0);
+}
+
+extern "C" __global__ void heads_forward_merge_qkv_f32(float* out, const float* dq, const float* dk, const float* dv, int B, int T, int H, int D, int accumulate) {
+    move_heads_qkv<false>(out, dq, dk, dv, B, T, H, D, accumulate);
+}
+
+extern "C" __global__ void heads_forward_merge_qkv_bf16(unsigned short* out, const unsigned short* dq, const unsigned short* dk, const unsigned short* dv, int B, int T, int H, int D, int accumulate) {
+    move_heads_qkv<false>(out, dq, dk, dv, B, T, H, D, accumulate);
+}
+
+extern "C" __global__ void heads_forward_merge_qkv_f32_to_bf16(unsigned short* out, const float* dq, const float* dk, const float* dv, int B, int T, int H, int D, int accumulate) {
+    move_heads_qkv<false>(out, dq, dk, dv, B, T, H, D, accumulate);
+}
+
+extern "C" __global__ void heads_forward_merge_qkv_bf16_to_f32(float* out, const unsigned short* dq, const unsigned short* dk, const unsigned short* dv, int B, int T, int H, int D, int accumulate) {
+    move_heads_qkv<false>(out, dq, dk, dv, B, T, H, D, accumulate);
 }

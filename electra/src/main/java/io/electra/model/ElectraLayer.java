@@ -8,6 +8,7 @@ import io.electra.engine.nn.Group;
 import io.electra.engine.nn.LayerNorm;
 import io.electra.engine.nn.Linear;
 import io.electra.engine.nn.Module;
+import io.electra.engine.nn.StackedLinear;
 
 import java.util.Map;
 
@@ -16,7 +17,7 @@ import java.util.Map;
  * {@code a = LN(dense(attention(h)) + h)}, {@code h' = LN(dense2(gelu(dense1(a))) + a)}.
  */
 public final class ElectraLayer extends Module {
-    private final Linear query, key, value;   // (C, C) each
+    private final StackedLinear queryKeyValue; // (3C, C): HF's query, key and value, stacked
     private final Linear attentionOut;        // (C, C)
     private final LayerNorm attentionNorm;    // (C)
     private final Linear intermediate;        // (F, C)
@@ -30,10 +31,7 @@ public final class ElectraLayer extends Module {
         super(backend);
         int h = c.hiddenSize;
         Group attention = child("attention", new Group(backend));
-        Group self = attention.add("self", new Group(backend));
-        query = self.add("query", new Linear(backend, h, h, true));
-        key = self.add("key", new Linear(backend, h, h, true));
-        value = self.add("value", new Linear(backend, h, h, true));
+        queryKeyValue = attention.add("self", new StackedLinear(backend, h, h, true, "query", "key", "value"));
         Group attnOutput = attention.add("output", new Group(backend));
         attentionOut = attnOutput.add("dense", new Linear(backend, h, h, true));
         attentionNorm = attnOutput.add("LayerNorm", new LayerNorm(backend, h, c.layerNormEps));
@@ -52,11 +50,9 @@ public final class ElectraLayer extends Module {
      * {@code trace}, when not null, receives the attention probabilities under {@code attentions}.
      */
     public Var forward(Ops ops, Var h, Tensor keyMask, int purpose, Map<String, Tensor> trace, String attentions) {
-        // self-attention over heads
-        Var q = ops.splitHeads(query.forward(ops, h), heads);
-        Var k = ops.splitHeads(key.forward(ops, h), heads);
-        Var v = ops.splitHeads(value.forward(ops, h), heads);
-        Ops.Attention att = ops.attention(q, k, v, keyMask, attentionDropout, purpose);
+        // self-attention over heads: the query, key and value projections as one GEMM, split in one pass
+        Ops.QkvHeads qkv = ops.splitHeadsQkv(queryKeyValue.forward(ops, h), heads);
+        Ops.Attention att = ops.attention(qkv.q(), qkv.k(), qkv.v(), keyMask, attentionDropout, purpose);
         if (trace != null) trace.put(attentions, att.saved());
         Var context = ops.mergeHeads(att.context());
         // projection, dropout, residual, LayerNorm

@@ -229,6 +229,21 @@ public interface Backend extends AutoCloseable {
     void mergeHeads(Tensor out, Tensor in, boolean accumulate);
 
     /**
+     * One linear layer's query, key and value projections side by side, in [B,T,3*H*D] (the query's
+     * H*D columns, then the key's, then the value's), to q, k, v [B,H,T,D] in one pass: the same values
+     * as {@link #splitHeads} of each column third, overwritten. q, k, v share one dtype; in and they are
+     * each F32 or BF16 (or all F64), a BF16 out rounded once.
+     */
+    void splitHeadsQkv(Tensor q, Tensor k, Tensor v, Tensor in, int heads);
+
+    /**
+     * The backward of {@link #splitHeadsQkv}: dq, dk, dv [B,H,T,D] into dIn [B,T,3*H*D] in one pass, the
+     * same values as {@link #mergeHeads} of each into its column third; adds into dIn when
+     * {@code accumulate}. Dtypes as {@link #splitHeadsQkv}.
+     */
+    void mergeHeadsQkv(Tensor dIn, Tensor dq, Tensor dk, Tensor dv, boolean accumulate);
+
+    /**
      * Shape of what {@link #attentionForward} saves for the backward. The CPU saves the attention
      * probabilities [B,H,T,T] (before dropout); a flash kernel saves log-sum-exp [B,H,T].
      */

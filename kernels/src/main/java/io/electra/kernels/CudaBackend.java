@@ -442,6 +442,18 @@ public final class CudaBackend implements Backend {
         heads.merge(out, in, accumulate);
     }
 
+    @Override
+    public void splitHeadsQkv(Tensor q, Tensor k, Tensor v, Tensor in, int heads) {
+        runtime.bind();
+        this.heads.splitQkv(q, k, v, in, heads);
+    }
+
+    @Override
+    public void mergeHeadsQkv(Tensor dIn, Tensor dq, Tensor dk, Tensor dv, boolean accumulate) {
+        runtime.bind();
+        heads.mergeQkv(dIn, dq, dk, dv, accumulate);
+    }
+
     /**
      * Head dims 16, 32 and 64 run flash attention (F32 or BF16) and save the log-sum-exp [B, H, T];
      * other head dims run the composed F32 path (BF16 operands widened to it), which saves the

@@ -63,6 +63,13 @@ final class KernelCases {
         measure.run("softmax_backward", s, "[B*H*T, T] +=", 4 * 4 * att, () -> gpu.softmaxBackward(scores, probs, probs));
         Tensor split = temp(s.batch(), s.heads(), s.seq(), c / s.heads());
         measure.run("heads_forward_split", s, "[B, T, C]", 4 * 2 * nc, () -> gpu.splitHeads(split, x.view(s.batch(), s.seq(), c), s.heads(), false));
+        // the fused query, key and value projection's heads as mixed precision moves them: f32 -> bf16 q, k, v, and back
+        Tensor qkv = temp(s.batch(), s.seq(), 3 * c), q = gpu.allocateTemp(DType.BF16, split.shape());
+        Tensor kHeads = gpu.allocateTemp(DType.BF16, split.shape()), vHeads = gpu.allocateTemp(DType.BF16, split.shape());
+        measure.run("heads_forward_split_qkv_f32_to_bf16", s, "[B, T, 3C] -> bf16", 3 * (4 + 2) * nc,
+                () -> gpu.splitHeadsQkv(q, kHeads, vHeads, qkv, s.heads()));
+        measure.run("heads_forward_merge_qkv_bf16_to_f32", s, "bf16 -> [B, T, 3C] =", 3 * (2 + 4) * nc,
+                () -> gpu.mergeHeadsQkv(qkv, q, kHeads, vHeads, false));
         Tensor table = temp(s.vocab(), c), ids = gpu.allocateTemp(DType.I32, n);
         int[] randomIds = new int[n];
         java.util.Random random = new java.util.Random(1);

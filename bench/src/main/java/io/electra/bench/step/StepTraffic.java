@@ -27,10 +27,11 @@ import java.util.TreeMap;
  *
  * <p>Counting rule: every tensor argument of a call is one pass over its bytes (read or written); the
  * output of a call that adds into it ({@code *Backward}, {@code accumulate}, a matmul with accumulate,
- * scatter-add, linearOutputGrad's dBias but not the gradOut it overwrites) counts twice (read and
- * written); a zero-filled arena tensor counts one write; the optimizer's table calls count the table's
- * tensors (the update its gradients twice: read, then zeroed). Caches are ignored, so this is what a
- * kernel that streams its operands once moves, not a measurement.
+ * scatter-add, a heads split or merge with accumulate, linearOutputGrad's dBias but not the gradOut it
+ * overwrites) counts twice (read and written); a zero-filled arena tensor counts one write; the
+ * optimizer's table calls count the table's tensors (the update its gradients twice: read, then
+ * zeroed). Caches are ignored, so this is what a kernel that streams its operands once moves, not a
+ * measurement.
  *
  * <p>{@code java -cp bench.jar io.electra.bench.step.StepTraffic --preset small --batch 8 --seq 128
  * --precision bf16 [--objective electra|mlm] [--bandwidth-gbs 4300]}
@@ -107,6 +108,7 @@ public final class StepTraffic implements InvocationHandler {
     private static int accumulatedOutputs(String name, Object[] args) {
         if (name.equals("matmul")) return (Boolean) args[6] ? 1 : 0;
         if (name.equals("splitHeads") || name.equals("mergeHeads")) return (Boolean) args[args.length - 1] ? 1 : 0;
+        if (name.equals("mergeHeadsQkv")) return (Boolean) args[4] ? 1 : 0;  // dIn; splitHeadsQkv overwrites q, k, v
         if (name.equals("attentionBackward") || name.equals("layerNormBackward")) return 3;
         if (name.endsWith("Backward") || name.equals("accumulate") || name.equals("scatterAddRows")
                 || name.equals("sumSquaresAccumulate")) return 1;

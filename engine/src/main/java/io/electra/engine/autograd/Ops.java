@@ -327,6 +327,34 @@ public final class Ops {
         return o;
     }
 
+    /** The attention's inputs q, k, v [B,H,T,D] split from one fused projection. */
+    public record QkvHeads(Var q, Var k, Var v) {
+    }
+
+    /**
+     * x[B,T,3*H*D], the query, key and value projections side by side as one linear layer computes
+     * them, to q, k, v [B,H,T,D] in one pass: the values of {@link #splitHeads} on each column third,
+     * in its dtypes. The backward merges the three gradients into x's in one pass.
+     */
+    public QkvHeads splitHeadsQkv(Var x, int heads) {
+        Tensor xv = x.value();
+        if (xv.rank() != 3 || heads <= 0 || xv.dim(2) % (3 * heads) != 0) {
+            throw new IllegalArgumentException("splitHeadsQkv: " + xv.describe() + " is not [B, T, 3 * " + heads + " * D]");
+        }
+        int[] shape = {xv.dim(0), heads, xv.dim(1), xv.dim(2) / (3 * heads)};
+        boolean g = tape.needsGrad(x);
+        DType type = bf16(xv) ? DType.BF16 : xv.dtype();
+        Var q = new Var(b.allocateTempUnfilled(type, shape), g), k = new Var(b.allocateTempUnfilled(type, shape), g);
+        Var v = new Var(b.allocateTempUnfilled(type, shape), g);
+        b.splitHeadsQkv(q.value(), k.value(), v.value(), xv, heads);
+        if (g) tape.record(() -> {
+            if (q.grad() == null && k.grad() == null && v.grad() == null) return;
+            boolean first = x.grad() == null;
+            b.mergeHeadsQkv(tape.gradForWrite(x), tape.gradOf(q), tape.gradOf(k), tape.gradOf(v), !first);
+        });
+        return new QkvHeads(q, k, v);
+    }
+
     /** x[B,H,T,D] to [B,T,H*D], in x's dtype (a BF16 context goes on to the output projection as it is). */
     public Var mergeHeads(Var x) {
         Tensor xv = x.value();

@@ -389,6 +389,32 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void splitHeadsQkv(Tensor q, Tensor k, Tensor v, Tensor in, int heads) {
+        checkQkv("splitHeadsQkv", in, q, k, v, heads);
+        this.heads.splitQkv(q, k, v, in);
+    }
+
+    @Override
+    public void mergeHeadsQkv(Tensor dIn, Tensor dq, Tensor dk, Tensor dv, boolean accumulate) {
+        new Check(this, "mergeHeadsQkv").owned(dIn, dq, dk, dv).rank(dq, 4);
+        checkQkv("mergeHeadsQkv", dIn, dq, dk, dv, dq.dim(1));
+        heads.mergeQkv(dIn, dq, dk, dv, accumulate);
+    }
+
+    /** fused [B,T,3*H*D] and q, k, v [B,H,T,D] of one dtype, no two overlapping. */
+    private void checkQkv(String op, Tensor fused, Tensor q, Tensor k, Tensor v, int heads) {
+        Check c = new Check(this, op).floatsOrBf16(fused, q, k, v).rank(fused, 3).that(heads > 0, "heads = " + heads
+                + " must be positive");
+        c.that(q.dtype() == k.dtype() && k.dtype() == v.dtype(), "q, k and v must share a dtype: " + q.describe() + ", "
+                + k.describe() + ", " + v.describe());
+        c.that(fused.dim(2) % (3 * heads) == 0, fused.describe() + " does not split into query, key and value of " + heads
+                + " heads");
+        int[] perHead = {fused.dim(0), heads, fused.dim(1), fused.dim(2) / (3 * heads)};
+        c.shape(q, perHead).shape(k, perHead).shape(v, perHead);
+        c.disjoint(q, fused).disjoint(k, fused).disjoint(v, fused).disjoint(q, k).disjoint(q, v).disjoint(k, v);
+    }
+
+    @Override
     public int[] attentionSavedShape(int batch, int heads, int seq, int headDim) {
         return new int[]{batch, heads, seq, seq};
     }

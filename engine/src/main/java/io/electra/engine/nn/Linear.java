@@ -15,6 +15,13 @@ public final class Linear extends Module {
         bias = withBias ? param("bias", false, out) : null;
     }
 
+    /** A linear layer over parameters made elsewhere (parts of a {@link StackedLinear}'s stacks). */
+    Linear(Parameter weight, Parameter bias) {
+        super(weight.value().backend(), weight.value().dtype());
+        this.weight = adopt("weight", weight);
+        this.bias = bias == null ? null : adopt("bias", bias);
+    }
+
     public Var forward(Ops ops, Var x) {
         return ops.linear(x, weight, bias);
     }

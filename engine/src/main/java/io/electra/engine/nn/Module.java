@@ -62,6 +62,13 @@ public abstract class Module {
         return p;
     }
 
+    /** Registers a parameter made elsewhere (a part of a {@link ParameterStack}) under {@code name}; returns it. */
+    protected final Parameter adopt(String name, Parameter p) {
+        checkNewName(name);
+        params.put(name, p);
+        return p;
+    }
+
     /** Registers an existing parameter under another name here (a tied weight); returns it. */
     protected final Parameter tie(String name, Parameter existing) {
         checkNewName(name);

@@ -8,10 +8,14 @@ import io.electra.engine.autograd.Var;
 /**
  * A trainable tensor with a persistent gradient buffer. Its name is the full HuggingFace key once
  * the module tree has been built (for example {@code electra.encoder.layer.0.attention.self.query.weight}).
+ * A part of a {@link ParameterStack} is rows of the stack's tensors (value, gradient, bf16 copy),
+ * and otherwise a parameter like any other.
  */
 public final class Parameter extends Var {
     private String name;
     private final boolean decay;
+    private final ParameterStack stack;  // whose part this is, or null
+    private final int part;
     private Tensor bf16;   // (shape) the master rounded to bf16 for mixed-precision GEMMs, or null
 
     /**
@@ -28,6 +32,18 @@ public final class Parameter extends Var {
         this.name = name;
         this.decay = decay;
         this.grad = backend.allocate(dtype, shape).named(name + ".grad");
+        this.stack = null;
+        this.part = -1;
+    }
+
+    /** Part {@code part} of {@code stack}: value and grad are its rows of the stack's. */
+    Parameter(ParameterStack stack, int part, String name, boolean decay, Tensor value, Tensor grad) {
+        super(value.named(name), true);
+        this.name = name;
+        this.decay = decay;
+        this.grad = grad.named(name + ".grad");
+        this.stack = stack;
+        this.part = part;
     }
 
     public String name() {
@@ -55,7 +71,10 @@ public final class Parameter extends Var {
      */
     public void enableBf16Copy() {
         if (value.dtype() != DType.F32) throw new IllegalStateException(name + ": a bf16 copy needs an F32 master, got " + value.describe());
-        if (bf16 == null) bf16 = value.backend().allocate(DType.BF16, value.shape()).named(name + ".bf16");
+        if (bf16 == null) {
+            bf16 = stack != null ? stack.shareBf16Copy(part) : value.backend().allocate(DType.BF16, value.shape());
+            bf16 = bf16.named(name + ".bf16");
+        }
         refreshBf16Copy();
     }
 
@@ -66,7 +85,9 @@ public final class Parameter extends Var {
 
     /** Frees the bf16 copy, if any (back to fp32). */
     public void disableBf16Copy() {
-        if (bf16 != null) value.backend().free(bf16);
+        if (bf16 == null) return;
+        if (stack != null) stack.releaseBf16Copy();
+        else value.backend().free(bf16);
         bf16 = null;
     }
 
