@@ -26,22 +26,24 @@ __device__ __forceinline__ float load_as_f32(const unsigned short* p, i64 i) { r
 __device__ __forceinline__ void store_f32_as(float* p, i64 i, float v) { p[i] = v; }
 __device__ __forceinline__ void store_f32_as(unsigned short* p, i64 i, float v) { p[i] = f32_to_bf16_rne(v); }
 
+// Index math runs in 32 bits whenever every index fits (always, at the model's sizes): a 64-bit
+// division is a long software routine on the GPU, and the chain below would make these copies
+// compute-bound. Unsigned, so i + stride cannot overflow while n <= 2^31 - 1.
+__device__ __forceinline__ bool fits_32_bits(i64 n) { return n <= (i64)0x7fffffff; }
+
 // out[i] (=|+=) in[source(i)] for every element i of out, split or merge.
-template <bool SPLIT, typename Out, typename In>
-__device__ __forceinline__ void move_heads(Out* out, const In* in, int B, int T, int H, int D, int accumulate) {
-    const i64 n = (i64)B * H * T * D;
-    for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {
-        const int d = (int)(i % D);
-        i64 from;
+template <bool SPLIT, typename Index, typename Out, typename In>
+__device__ __forceinline__ void move_heads_indexed(Out* out, const In* in, Index B, Index T, Index H, Index D,
+                                                   int accumulate) {
+    const Index n = B * H * T * D;
+    for (Index i = blockIdx.x * (Index)blockDim.x + threadIdx.x; i < n; i += (Index)gridDim.x * blockDim.x) {
+        const Index d = i % D, r = i / D;
+        Index from;
         if (SPLIT) {  // i walks [B, H, T, D]
-            const int t = (int)((i / D) % T);
-            const int h = (int)((i / ((i64)D * T)) % H);
-            const i64 b = i / ((i64)D * T * H);
+            const Index t = r % T, bh = r / T, h = bh % H, b = bh / H;
             from = ((b * T + t) * H + h) * D + d;
         } else {      // i walks [B, T, H, D]
-            const int h = (int)((i / D) % H);
-            const int t = (int)((i / ((i64)D * H)) % T);
-            const i64 b = i / ((i64)D * H * T);
+            const Index h = r % H, bt = r / H, t = bt % T, b = bt / T;
             from = ((b * H + h) * T + t) * D + d;
         }
         const float v = load_as_f32(in, from);
@@ -49,19 +51,22 @@ __device__ __forceinline__ void move_heads(Out* out, const In* in, int B, int T,
     }
 }
 
+template <bool SPLIT, typename Out, typename In>
+__device__ __forceinline__ void move_heads(Out* out, const In* in, int B, int T, int H, int D, int accumulate) {
+    if (fits_32_bits((i64)B * H * T * D)) move_heads_indexed<SPLIT, unsigned>(out, in, B, T, H, D, accumulate);
+    else move_heads_indexed<SPLIT, i64>(out, in, B, T, H, D, accumulate);
+}
+
 // fused[i] (i walks [B, T, 3, H, D]) to (SPLIT) or from element `at` of q, k or v (part 0, 1, 2);
 // only a merge accumulates. The const side is the one read.
-template <bool SPLIT, typename Fused, typename Heads>
-__device__ __forceinline__ void move_heads_qkv(Fused* fused, Heads* q, Heads* k, Heads* v, int B, int T, int H, int D,
-                                               int accumulate) {
-    const i64 n = (i64)B * T * 3 * H * D;
-    for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {
-        const int d = (int)(i % D);
-        const int h = (int)((i / D) % H);
-        const int part = (int)((i / ((i64)D * H)) % 3);
-        const int t = (int)((i / ((i64)D * H * 3)) % T);
-        const i64 b = i / ((i64)D * H * 3 * T);
-        const i64 at = ((b * H + h) * T + t) * D + d;
+template <bool SPLIT, typename Index, typename Fused, typename Heads>
+__device__ __forceinline__ void move_heads_qkv_indexed(Fused* fused, Heads* q, Heads* k, Heads* v, Index B, Index T,
+                                                       Index H, Index D, int accumulate) {
+    const Index n = B * T * 3 * H * D;
+    for (Index i = blockIdx.x * (Index)blockDim.x + threadIdx.x; i < n; i += (Index)gridDim.x * blockDim.x) {
+        const Index d = i % D, r = i / D, h = r % H, r2 = r / H;
+        const Index part = r2 % 3, bt = r2 / 3, t = bt % T, b = bt / T;
+        const Index at = ((b * H + h) * T + t) * D + d;
         Heads* heads = part == 0 ? q : part == 1 ? k : v;
         if constexpr (SPLIT) {
             store_f32_as(heads, at, load_as_f32(fused, i));
@@ -69,6 +74,16 @@ __device__ __forceinline__ void move_heads_qkv(Fused* fused, Heads* q, Heads* k,
             const float g = load_as_f32(heads, at);
             store_f32_as(fused, i, accumulate ? load_as_f32(fused, i) + g : g);
         }
+    }
+}
+
+template <bool SPLIT, typename Fused, typename Heads>
+__device__ __forceinline__ void move_heads_qkv(Fused* fused, Heads* q, Heads* k, Heads* v, int B, int T, int H, int D,
+                                               int accumulate) {
+    if (fits_32_bits((i64)B * T * 3 * H * D)) {
+        move_heads_qkv_indexed<SPLIT, unsigned>(fused, q, k, v, B, T, H, D, accumulate);
+    } else {
+        move_heads_qkv_indexed<SPLIT, i64>(fused, q, k, v, B, T, H, D, accumulate);
     }
 }
 
