@@ -11,6 +11,7 @@
 // column partials for dWeight and dBias ([chunks, 2C]: dWeight then dBias) that
 // reduce_forward_columns adds (+=) in chunk order: deterministic, no float atomics.
 #include "common.cuh"
+#include "bf16.cuh"
 #include "philox.cuh"
 
 __device__ __forceinline__ void layernorm_row(float* out, float* mean, float* rstd, const float* x,
@@ -45,8 +46,9 @@ extern "C" __global__ void layernorm_forward(float* out, float* mean, float* rst
 // (j = 128 k + 4 l + t), so one Philox block serves a group whenever C % 4 == 0, and each lane
 // reads back only the sums it wrote itself (no warp barrier). __fmul_rn/__fadd_rn stop the
 // compiler from contracting x * keep + residual into an fma: the CPU rounds the product first.
-// p = 0 is no dropout (the key is then unused).
-extern "C" __global__ void layernorm_forward_dropout_residual(float* out, float* sum, float* mean, float* rstd,
+// p = 0 is no dropout (the key is then unused). outBf16, when not null, receives out rounded to bf16
+// (as copy.cu rounds it): the next mixed-precision GEMMs' operand, without a pass of its own.
+extern "C" __global__ void layernorm_forward_dropout_residual(float* out, unsigned short* outBf16, float* sum, float* mean, float* rstd,
                                                               const float* x, const float* residual,
                                                               const float* weight, const float* bias, int rows, int C,
                                                               float eps, float p, float scale, uint32_t k0,
@@ -78,7 +80,11 @@ extern "C" __global__ void layernorm_forward_dropout_residual(float* out, float*
     }
     const float r = rsqrtf(warp_sum(var) / C + eps);
     for (int j0 = 4 * lane; j0 < C; j0 += 128) {
-        for (int j = j0; j < min(C, j0 + 4); j++) out[base + j] = (sum[base + j] - m) * r * weight[j] + bias[j];
+        for (int j = j0; j < min(C, j0 + 4); j++) {
+            const float o = (sum[base + j] - m) * r * weight[j] + bias[j];
+            out[base + j] = o;
+            if (outBf16 != nullptr) outBf16[base + j] = f32_to_bf16_rne(o);
+        }
     }
     if (lane == 0) {
         mean[row] = m;

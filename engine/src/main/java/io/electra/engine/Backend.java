@@ -196,9 +196,11 @@ public interface Backend extends AutoCloseable {
      * The tail of a post-LN block in one pass: {@code sum = dropout(x, p, key) + residual} (the value
      * the backward reads) and {@code out = LayerNorm(sum)} saving mean and rstd. The same bits as
      * {@link #dropoutForward}, {@link #add} and {@link #layerNormForward} in turn. All [rows, C]; p may
-     * be 0 (no dropout; key may then be null).
+     * be 0 (no dropout; key may then be null). {@code outBf16}, when not null (BF16, beside an F32 out),
+     * receives out rounded once to nearest even, as {@link #copy} rounds it: the operand the next
+     * mixed-precision GEMMs read, made while the row is at hand.
      */
-    void dropoutAddLayerNormForward(Tensor out, Tensor sum, Tensor mean, Tensor rstd, Tensor x, Tensor residual,
+    void dropoutAddLayerNormForward(Tensor out, Tensor outBf16, Tensor sum, Tensor mean, Tensor rstd, Tensor x, Tensor residual,
                                     Tensor weight, Tensor bias, float eps, float p, RngKey key);
 
     /**

@@ -394,10 +394,10 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void dropoutAddLayerNormForward(Tensor out, Tensor sum, Tensor mean, Tensor rstd, Tensor x, Tensor residual,
+    public void dropoutAddLayerNormForward(Tensor out, Tensor outBf16, Tensor sum, Tensor mean, Tensor rstd, Tensor x, Tensor residual,
                                            Tensor weight, Tensor bias, float eps, float p, RngKey key) {
         runtime.bind();
-        layerNorm.forwardDropoutResidual(out, sum, mean, rstd, x, residual, weight, bias, eps, p, key);
+        layerNorm.forwardDropoutResidual(out, outBf16, sum, mean, rstd, x, residual, weight, bias, eps, p, key);
     }
 
     @Override

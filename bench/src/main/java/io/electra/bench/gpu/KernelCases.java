@@ -41,7 +41,7 @@ final class KernelCases {
         measure.run("layernorm_forward", s, "[N, C]", 4 * (2 * nc + 2L * n + 2 * c), () -> gpu.layerNormForward(z, mean, rstd, x, w, bias, 1e-12f));
         Tensor sum = temp(n, c), dX = temp(n, c);
         measure.run("layernorm_forward_dropout_residual", s, "[N, C] p 0.1", 4 * (4 * nc + 2L * n + 2 * c),
-                () -> gpu.dropoutAddLayerNormForward(z, sum, mean, rstd, x, y, w, bias, 1e-12f, 0.1f, KernelBandwidthBench.KEY));
+                () -> gpu.dropoutAddLayerNormForward(z, null, sum, mean, rstd, x, y, w, bias, 1e-12f, 0.1f, KernelBandwidthBench.KEY));
         Tensor dW = temp(c), dB = temp(c);
         measure.run("layernorm_backward", s, "[N, C] +=", 4 * (4 * nc + 2L * n + c),
                 () -> gpu.layerNormBackward(z, dW, dB, y, x, mean, rstd, w));

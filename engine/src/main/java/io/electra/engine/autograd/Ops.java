@@ -269,8 +269,11 @@ public final class Ops {
         DType statType = xv.dtype() == DType.F64 ? DType.F64 : DType.F32;
         Tensor mean = b.allocateTempUnfilled(statType, xv.rowsFlat());
         Tensor rstd = b.allocateTempUnfilled(statType, xv.rowsFlat());
-        b.dropoutAddLayerNormForward(o.value(), sum, mean, rstd, xv, residual.value(), weight.value(), bias.value(), eps,
-                pe, key);
+        // mixed precision: the GEMMs that read the output (the next projections) find its bf16 rounding made here
+        Tensor rounded = bf16(xv) ? b.allocateTempUnfilled(DType.BF16, xv.shape()) : null;
+        b.dropoutAddLayerNormForward(o.value(), rounded, sum, mean, rstd, xv, residual.value(), weight.value(),
+                bias.value(), eps, pe, key);
+        if (rounded != null) tape.rememberRoundedBf16(o, rounded);
         if (g) tape.record(() -> {
             if (o.grad() == null) return;
             boolean accX = x.grad() != null, accR = residual.grad() != null;  // a first contribution overwrites

@@ -334,14 +334,15 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void dropoutAddLayerNormForward(Tensor out, Tensor sum, Tensor mean, Tensor rstd, Tensor x, Tensor residual,
+    public void dropoutAddLayerNormForward(Tensor out, Tensor outBf16, Tensor sum, Tensor mean, Tensor rstd, Tensor x, Tensor residual,
                                            Tensor weight, Tensor bias, float eps, float p, RngKey key) {
         Check c = new Check(this, "dropoutAddLayerNormForward").floats(out, sum, mean, rstd, x, residual, weight, bias);
         c.sameShape(out, sum, x, residual).that(x.rank() >= 1 && x.cols() > 0, "expected rows of at least one element, got " + x.describe());
         c.size(mean, x.rowsFlat()).size(rstd, x.rowsFlat()).vector(weight, x.cols()).vector(bias, x.cols());
         c.that(eps >= 0, "eps must be >= 0, got " + eps);
         checkDropout(c, p, key);
-        residualLayerNorm.forward(out, sum, mean, rstd, x, residual, weight, bias, eps, p, offsetKey(key));
+        if (outBf16 != null) c.bf16(outBf16).f32(out).sameShape(outBf16, out);
+        residualLayerNorm.forward(out, outBf16, sum, mean, rstd, x, residual, weight, bias, eps, p, offsetKey(key));
     }
 
     @Override

@@ -22,8 +22,8 @@ final class ResidualLayerNormCpu {
         this.layerNorm = layerNorm;
     }
 
-    /** sum = dropout(x) + residual, out = LayerNorm(sum); p = 0 is no dropout. */
-    void forward(Tensor out, Tensor sum, Tensor mean, Tensor rstd, Tensor x, Tensor residual, Tensor weight, Tensor bias,
+    /** sum = dropout(x) + residual, out = LayerNorm(sum), outBf16 (F32 out only; may be null) = bf16(out); p = 0 is no dropout. */
+    void forward(Tensor out, Tensor outBf16, Tensor sum, Tensor mean, Tensor rstd, Tensor x, Tensor residual, Tensor weight, Tensor bias,
                  float eps, float p, RngKey key) {
         int rows = x.rowsFlat(), cols = x.cols();
         if (!(x.storage() instanceof float[] xs)) {  // F64: the unfused reference, pass by pass
@@ -47,6 +47,8 @@ final class ResidualLayerNormCpu {
         int xo = Elements.index(x, 0), ro = Elements.index(residual, 0), so = Elements.index(sum, 0);
         int oo = Elements.index(out, 0), wo = Elements.index(weight, 0), bo = Elements.index(bias, 0);
         int mo = Elements.index(mean, 0), qo = Elements.index(rstd, 0);
+        short[] ob = outBf16 == null ? null : (short[]) outBf16.storage();
+        int obo = outBf16 == null ? 0 : Elements.index(outBf16, 0);
         parallel.parallelFor(rows, 10L * cols, (r0, r1) -> {
             float[] keep = Scratch.floats(0, cols);
             for (int r = r0; r < r1; r++) {
@@ -58,6 +60,7 @@ final class ResidualLayerNormCpu {
                     for (int c = 0; c < cols; c++) s[so + at + c] = xs[xo + at + c] + rs[ro + at + c];
                 }
                 LayerNormF32.forwardRow(s, so + at, o, oo + at, w, wo, b, bo, cols, eps, mu, mo + r, sd, qo + r);
+                if (ob != null) for (int c = 0; c < cols; c++) ob[obo + at + c] = CpuStorage.toBf16(o[oo + at + c]);
             }
         });
     }

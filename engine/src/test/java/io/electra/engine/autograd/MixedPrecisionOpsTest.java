@@ -204,6 +204,47 @@ class MixedPrecisionOpsTest {
         }
     }
 
+    /**
+     * In mixed precision the fused LayerNorm tail hands the projections that read its output a bf16
+     * rounding it made itself: no copy rounds the [N, C] output, and the projection is the same bits as
+     * after the unfused dropout, add and LayerNorm.
+     */
+    @Test
+    void layerNormTailRoundsItsOutputForTheNextGemms() {
+        Random rnd = new Random(15);
+        int rows = 7, c = 16, out = 12;
+        int[] roundings = {0};
+        Backend counting = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[]{Backend.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("copy") && ((Tensor) args[0]).dtype() == DType.BF16
+                            && ((Tensor) args[1]).size() == (long) rows * c) roundings[0]++;
+                    try {
+                        return method.invoke(cpu, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        float[] x = gaussian(rnd, rows * c), res = gaussian(rnd, rows * c), g = gaussian(rnd, c), beta = gaussian(rnd, c);
+        float[] w = gaussian(rnd, out * c), bias = gaussian(rnd, out);
+        float[][] ys = new float[2][];
+        for (int fused = 0; fused < 2; fused++) {
+            Tape tape = new Tape(counting);
+            Ops ops = new Ops(tape);
+            ops.setPrecision(Precision.BF16);
+            ops.setRng(5, 1);
+            Var xv = param(x, rows, c), rv = param(res, rows, c), gv = param(g, c), bv = param(beta, c);
+            roundings[0] = 0;
+            Var a = fused == 1 ? ops.dropoutAddLayerNorm(xv, rv, 0.1f, 3, gv, bv, 1e-12f)
+                    : ops.layerNorm(ops.add(ops.dropout(xv, 0.1f, 3), rv), gv, bv, 1e-12f);
+            ys[fused] = cpu.downloadFloat(ops.linear(a, param(w, out, c), param(bias, out)).value());
+            if (fused == 1) assertEquals(0, roundings[0], "the LayerNorm's output needs no rounding pass");
+            else assertEquals(1, roundings[0], "the unfused path rounds the LayerNorm's output once");
+            tape.reset();
+            cpu.resetArena();
+        }
+        assertSame("the projection of the LayerNorm's output", ys[0], ys[1]);
+    }
+
     private static void assertSame(String what, float[] want, float[] got) {
         assertTrue(Math.abs(want[0]) > 0, what + " is not trivially zero");
         for (int j = 0; j < want.length; j++) assertEquals(want[j], got[j], 0f, what + "[" + j + "]");

@@ -64,11 +64,17 @@ class DropoutAddLayerNormTest {
 
         Tensor sum2 = cpu.allocate(DType.F32, rows, cols), out2 = cpu.allocate(DType.F32, rows, cols);
         Tensor mean2 = cpu.allocate(DType.F32, rows), rstd2 = cpu.allocate(DType.F32, rows);
-        cpu.dropoutAddLayerNormForward(out2, sum2, mean2, rstd2, x, res, w, b, EPS, p, key);
+        Tensor outBf16 = cpu.allocate(DType.BF16, rows, cols), wantBf16 = cpu.allocate(DType.BF16, rows, cols);
+        cpu.dropoutAddLayerNormForward(out2, outBf16, sum2, mean2, rstd2, x, res, w, b, EPS, p, key);
         assertSame("sum", sum, sum2);
         assertSame("out", out, out2);
         assertSame("mean", mean, mean2);
         assertSame("rstd", rstd, rstd2);
+        cpu.copy(wantBf16, out);  // the bf16 side output is copy's rounding of the same out
+        assertSame("outBf16", wantBf16, outBf16);
+        Tensor out3 = cpu.allocate(DType.F32, rows, cols);  // and without it, out is the same
+        cpu.dropoutAddLayerNormForward(out3, null, sum2, mean2, rstd2, x, res, w, b, EPS, p, key);
+        assertSame("out without outBf16", out, out3);
     }
 
     @ParameterizedTest(name = "[{0}, {1}] p {2} accumulate x {3} residual {4}, gradients {5}")
@@ -81,7 +87,7 @@ class DropoutAddLayerNormTest {
         Tensor x = normal(rnd, 1, rows, cols), res = normal(rnd, 3, rows, cols), w = normal(rnd, 1, cols), b = normal(rnd, 1, cols);
         Tensor sum = cpu.allocate(DType.F32, rows, cols), out = cpu.allocate(DType.F32, rows, cols);
         Tensor mean = cpu.allocate(DType.F32, rows), rstd = cpu.allocate(DType.F32, rows);
-        cpu.dropoutAddLayerNormForward(out, sum, mean, rstd, x, res, w, b, EPS, p, key);
+        cpu.dropoutAddLayerNormForward(out, null, sum, mean, rstd, x, res, w, b, EPS, p, key);
         Tensor dOut = normal(rnd, 1, rows, cols);
         Tensor dX = accX ? normal(rnd, 1, rows, cols) : cpu.allocate(DType.F32, rows, cols);
         Tensor dR = accR ? normal(rnd, 1, rows, cols) : cpu.allocate(DType.F32, rows, cols);
@@ -113,11 +119,15 @@ class DropoutAddLayerNormTest {
         Tensor sum = cpu.allocate(DType.F32, 4, 8), out = cpu.allocate(DType.F32, 4, 8);
         Tensor mean = cpu.allocate(DType.F32, 4), rstd = cpu.allocate(DType.F32, 4);
         String noKey = assertThrows(IllegalArgumentException.class,
-                () -> cpu.dropoutAddLayerNormForward(out, sum, mean, rstd, x, res, w, b, EPS, 0.1f, null)).getMessage();
+                () -> cpu.dropoutAddLayerNormForward(out, null, sum, mean, rstd, x, res, w, b, EPS, 0.1f, null)).getMessage();
         assertTrue(noKey.contains("dropoutAddLayerNormForward") && noKey.contains("RngKey"), noKey);
         Tensor wrong = cpu.allocate(DType.F32, 4, 7);
         String shape = assertThrows(IllegalArgumentException.class,
-                () -> cpu.dropoutAddLayerNormForward(out, sum, mean, rstd, x, wrong, w, b, EPS, 0f, null)).getMessage();
+                () -> cpu.dropoutAddLayerNormForward(out, null, sum, mean, rstd, x, wrong, w, b, EPS, 0f, null)).getMessage();
+        String side = assertThrows(IllegalArgumentException.class,
+                () -> cpu.dropoutAddLayerNormForward(out, cpu.allocate(DType.F32, 4, 8), sum, mean, rstd, x, res, w, b, EPS, 0f,
+                        null)).getMessage();
+        assertTrue(side.contains("dropoutAddLayerNormForward") && side.contains("BF16"), side);
         assertTrue(shape.contains("dropoutAddLayerNormForward") && shape.contains("[4, 7]"), shape);
         Tensor g = cpu.allocate(DType.F32, 4, 8);
         String alias = assertThrows(IllegalArgumentException.class,

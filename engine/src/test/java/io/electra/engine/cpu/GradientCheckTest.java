@@ -196,10 +196,10 @@ class GradientCheckTest {
             float eps = 1e-5f;
             double[] w = uniform(rnd, y.size(), -1, 1);
             Grad dx = Grad.like(x, rnd), dr = Grad.like(res, rnd), dw = Grad.like(weight, rnd), db = Grad.like(bias, rnd);
-            cpu.dropoutAddLayerNormForward(y, sum, mean, rstd, x, res, weight, bias, eps, p, key);
+            cpu.dropoutAddLayerNormForward(y, null, sum, mean, rstd, x, res, weight, bias, eps, p, key);
             cpu.dropoutAddLayerNormBackward(dx.t, true, dr.t, true, dw.t, db.t, weightsLike(y, w), sum, mean, rstd, weight, p, key);
             java.util.function.DoubleSupplier loss = () -> {
-                cpu.dropoutAddLayerNormForward(y, sum, mean, rstd, x, res, weight, bias, eps, p, key);
+                cpu.dropoutAddLayerNormForward(y, null, sum, mean, rstd, x, res, weight, bias, eps, p, key);
                 return dot(cpu, y, w);
             };
             String what = "dropoutAddLayerNorm " + rows + "x" + cols + " p " + p;

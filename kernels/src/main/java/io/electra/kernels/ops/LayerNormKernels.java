@@ -46,8 +46,11 @@ public final class LayerNormKernels {
         launcher.launch(forward, blocks(rows), Launcher.BLOCK);
     }
 
-    /** sum = dropout(x) + residual, out = LayerNorm(sum): the tail of a post-LN block (p = 0: no dropout). */
-    public void forwardDropoutResidual(Tensor out, Tensor sum, Tensor mean, Tensor rstd, Tensor x, Tensor residual,
+    /**
+     * sum = dropout(x) + residual, out = LayerNorm(sum): the tail of a post-LN block (p = 0: no dropout);
+     * outBf16 (may be null) = out rounded to bf16.
+     */
+    public void forwardDropoutResidual(Tensor out, Tensor outBf16, Tensor sum, Tensor mean, Tensor rstd, Tensor x, Tensor residual,
                                        Tensor weight, Tensor bias, float eps, float p, RngKey key) {
         Kernel k = forwardResidual;
         int rows = x.rowsFlat(), C = x.cols();
@@ -57,8 +60,10 @@ public final class LayerNormKernels {
                     + " must have one shape");
         }
         checkDropout(k, p, key);
+        if (outBf16 != null && !outBf16.sameShape(out)) throw shape(k, "outBf16 " + outBf16.describe() + " and out " + out.describe() + " differ");
+        long outBf16Address = outBf16 == null ? 0 : operands.bf16(k, outBf16);
         if (rows == 0) return;
-        KernelArgs args = launcher.args().ptr(operands.f32(k, out)).ptr(operands.f32(k, sum)).ptr(operands.f32(k, mean))
+        KernelArgs args = launcher.args().ptr(operands.f32(k, out)).ptr(outBf16Address).ptr(operands.f32(k, sum)).ptr(operands.f32(k, mean))
                 .ptr(operands.f32(k, rstd)).ptr(operands.f32(k, x)).ptr(operands.f32(k, residual))
                 .ptr(operands.f32(k, weight)).ptr(operands.f32(k, bias)).i32(rows).i32(C).f32(eps);
         withDropout(args, p, key);

@@ -1,6 +1,7 @@
 package io.electra.kernels.gpu;
 
 import io.electra.engine.RngKey;
+import io.electra.engine.io.HalfFloats;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -36,9 +37,15 @@ class LayerNormGpuTest {
             Twin x = tw.normal(1, rows, cols), res = tw.normal(1, rows, cols), w = tw.normal(1, cols), bias = tw.normal(1, cols);
             Twin out = tw.zeros(F32, rows, cols), sum = tw.zeros(F32, rows, cols);
             Twin mean = tw.zeros(F32, rows), rstd = tw.zeros(F32, rows);
-            tw.both(b -> b.dropoutAddLayerNormForward(out.on(b), sum.on(b), mean.on(b), rstd.on(b), x.on(b), res.on(b), w.on(b),
-                    bias.on(b), 1e-12f, p, key));
+            Twin outBf16 = tw.bf16Zeros(rows, cols);
+            // (the CPU side, the reference for out, runs without it: its twin of a bf16 tensor is F32)
+            tw.both(b -> b.dropoutAddLayerNormForward(out.on(b), b == tw.gpu ? outBf16.gpu() : null, sum.on(b), mean.on(b),
+                    rstd.on(b), x.on(b), res.on(b), w.on(b), bias.on(b), 1e-12f, p, key));
             tw.expectIdentical("layernorm_forward_dropout_residual", tw.cpu.downloadFloat(sum.cpu()), tw.gpu.downloadFloat(sum.gpu()));
+            // the bf16 side output is the GPU's own out rounded once to nearest even
+            float[] gpuOut = tw.gpu.downloadFloat(out.gpu()), rounded = new float[gpuOut.length];
+            for (int i = 0; i < gpuOut.length; i++) rounded[i] = HalfFloats.roundToBf16(gpuOut[i]);
+            tw.expectIdentical("layernorm_forward_dropout_residual", rounded, tw.gpu.downloadFloat(outBf16.gpu()));
             tw.expectClose("layernorm_forward_dropout_residual", out, 1e-5, 1e-4);
             tw.expectClose("layernorm_forward_dropout_residual", mean, 1e-6, 1e-4);
             tw.expectClose("layernorm_forward_dropout_residual", rstd, 1e-6, 1e-4);
@@ -56,8 +63,8 @@ class LayerNormGpuTest {
             Twin x = tw.normal(1, rows, cols), res = tw.normal(2, rows, cols), w = tw.normal(1, cols), bias = tw.normal(1, cols);
             Twin out = tw.zeros(F32, rows, cols), sum = tw.zeros(F32, rows, cols);
             Twin mean = tw.zeros(F32, rows), rstd = tw.zeros(F32, rows);
-            tw.both(b -> b.dropoutAddLayerNormForward(out.on(b), sum.on(b), mean.on(b), rstd.on(b), x.on(b), res.on(b), w.on(b),
-                    bias.on(b), 1e-12f, p, key));
+            tw.both(b -> b.dropoutAddLayerNormForward(out.on(b), null, sum.on(b), mean.on(b), rstd.on(b), x.on(b), res.on(b),
+                    w.on(b), bias.on(b), 1e-12f, p, key));
             Twin dOut = tw.normal(1, rows, cols), dX = tw.normal(1, rows, cols), dR = tw.normal(1, rows, cols);
             Twin dW = tw.normal(1, cols), dB = tw.normal(1, cols);
             boolean wantX = !which.equals("residual"), wantR = !which.equals("x");
