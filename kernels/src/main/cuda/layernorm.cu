@@ -92,31 +92,24 @@ extern "C" __global__ void layernorm_forward_dropout_residual(float* out, unsign
     }
 }
 
-// Block g owns rows [g * rowsPerChunk, ...): its warps compute dIn row by row, then its threads
-// walk the same rows column-wise for the dWeight/dBias partials (the rows are still in L1/L2).
-extern "C" __global__ void layernorm_backward(float* dIn, float* partials, const float* dOut, const float* in,
-                                              const float* mean, const float* rstd, const float* weight,
-                                              int rows, int C, int rowsPerChunk) {
-    const int warps = blockDim.x >> 5, warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    const int r0 = blockIdx.x * rowsPerChunk;
-    const int r1 = min(rows, r0 + rowsPerChunk);
-    for (int row = r0 + warp; row < r1; row += warps) {
-        const i64 base = (i64)row * C;
-        const float m = mean[row], r = rstd[row];
-        float sg = 0.0f, sgx = 0.0f;
-        for (int j = lane; j < C; j += 32) {
-            const float g = dOut[base + j] * weight[j];
-            sg += g;
-            sgx += g * (in[base + j] - m) * r;
-        }
-        const float meanG = warp_sum(sg) / C;
-        const float meanGx = warp_sum(sgx) / C;
-        for (int j = lane; j < C; j += 32) {
-            const float g = dOut[base + j] * weight[j];
-            const float xhat = (in[base + j] - m) * r;
-            dIn[base + j] += r * (g - meanG - xhat * meanGx);
-        }
+// The backward's row means of g = dOut * weight and of g * xhat, xhat = (in - m) * r, for one
+// warp's row (every lane gets both).
+__device__ __forceinline__ float2 layernorm_row_grad_means(const float* dOut, const float* in, const float* weight,
+                                                          float m, float r, int C) {
+    const int lane = threadIdx.x & 31;
+    float sg = 0.0f, sgx = 0.0f;
+    for (int j = lane; j < C; j += 32) {
+        const float g = dOut[j] * weight[j];
+        sg += g;
+        sgx += g * (in[j] - m) * r;
     }
+    return make_float2(warp_sum(sg) / C, warp_sum(sgx) / C);
+}
+
+// Block g's partials [2C] (dWeight then dBias) over its rows [r0, r1): the threads walk the rows
+// column-wise, in row order, while they are still in L1/L2.
+__device__ __forceinline__ void layernorm_param_partials(float* partials, const float* dOut, const float* in,
+                                                         const float* mean, const float* rstd, int r0, int r1, int C) {
     float* pw = partials + (i64)blockIdx.x * 2 * C;
     for (int c = threadIdx.x; c < C; c += blockDim.x) {
         float dw = 0.0f, db = 0.0f;
@@ -128,6 +121,28 @@ extern "C" __global__ void layernorm_backward(float* dIn, float* partials, const
         pw[c] = dw;
         pw[C + c] = db;
     }
+}
+
+// Block g owns rows [g * rowsPerChunk, ...): its warps compute dIn row by row, then its threads
+// walk the same rows column-wise for the dWeight/dBias partials (the rows are still in L1/L2).
+extern "C" __global__ void layernorm_backward(float* dIn, float* partials, const float* dOut, const float* in,
+                                              const float* mean, const float* rstd, const float* weight,
+                                              int rows, int C, int rowsPerChunk) {
+    const int warps = blockDim.x >> 5, warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int r0 = blockIdx.x * rowsPerChunk;
+    const int r1 = min(rows, r0 + rowsPerChunk);
+    for (int row = r0 + warp; row < r1; row += warps) {
+        const i64 base = (i64)row * C;
+        const float m = mean[row], r = rstd[row];
+        const float2 means = layernorm_row_grad_means(dOut + base, in + base, weight, m, r, C);
+        const float meanG = means.x, meanGx = means.y;
+        for (int j = lane; j < C; j += 32) {
+            const float g = dOut[base + j] * weight[j];
+            const float xhat = (in[base + j] - m) * r;
+            dIn[base + j] += r * (g - meanG - xhat * meanGx);
+        }
+    }
+    layernorm_param_partials(partials, dOut, in, mean, rstd, r0, r1, C);
 }
 
 // The backward of layernorm_forward_dropout_residual: dSum as layernorm_backward computes dIn,
@@ -149,14 +164,8 @@ extern "C" __global__ void layernorm_backward_dropout_residual(float* dX, int ac
     for (int row = r0 + warp; row < r1; row += warps) {
         const i64 base = (i64)row * C;
         const float m = mean[row], r = rstd[row];
-        float sg = 0.0f, sgx = 0.0f;
-        for (int j = lane; j < C; j += 32) {
-            const float g = dOut[base + j] * weight[j];
-            sg += g;
-            sgx += g * (sum[base + j] - m) * r;
-        }
-        const float meanG = warp_sum(sg) / C;
-        const float meanGx = warp_sum(sgx) / C;
+        const float2 means = layernorm_row_grad_means(dOut + base, sum + base, weight, m, r, C);
+        const float meanG = means.x, meanGx = means.y;
         KeepCache cache = {~0ull, make_uint4(0, 0, 0, 0)};
         for (int j0 = 4 * lane; j0 < C; j0 += 128) {
             for (int j = j0; j < min(C, j0 + 4); j++) {
@@ -172,15 +181,5 @@ extern "C" __global__ void layernorm_backward_dropout_residual(float* dX, int ac
             }
         }
     }
-    float* pw = partials + (i64)blockIdx.x * 2 * C;
-    for (int c = threadIdx.x; c < C; c += blockDim.x) {
-        float dw = 0.0f, db = 0.0f;
-        for (int row = r0; row < r1; row++) {
-            const float d = dOut[(i64)row * C + c];
-            dw += d * (sum[(i64)row * C + c] - mean[row]) * rstd[row];
-            db += d;
-        }
-        pw[c] = dw;
-        pw[C + c] = db;
-    }
+    layernorm_param_partials(partials, dOut, sum, mean, rstd, r0, r1, C);
 }
