@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.function.Function;
 
+import static io.electra.engine.testing.Approx.assertSameBits;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -181,14 +182,5 @@ class QkvProjectionTest {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = (float) (scale * rnd.nextGaussian());
         return v;
-    }
-
-    private static void assertSameBits(String what, float[] want, float[] got) {
-        assertEquals(want.length, got.length, what + ": sizes");
-        for (int i = 0; i < want.length; i++) {
-            if (Float.floatToRawIntBits(want[i]) != Float.floatToRawIntBits(got[i])) {
-                fail(what + ": element " + i + " is " + got[i] + " but must be exactly " + want[i]);
-            }
-        }
     }
 }

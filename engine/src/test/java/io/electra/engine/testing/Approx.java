@@ -3,7 +3,7 @@ package io.electra.engine.testing;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Element-wise comparison with tolerance {@code atol + rtol * |expected|}. A failure names the
+ * Element-wise comparison with tolerance {@code atol + rtol * |expected|}, or bit for bit. A failure names the
  * worst element: its index, both values and the difference.
  */
 public final class Approx {
@@ -38,6 +38,16 @@ public final class Approx {
 
     public static void assertClose(String what, double expected, double actual, double atol, double rtol) {
         assertClose(what, new double[]{expected}, new double[]{actual}, atol, rtol);
+    }
+
+    /** The zero-tolerance case: the same bit patterns (a zero's sign and a NaN's payload included). */
+    public static void assertSameBits(String what, float[] expected, float[] actual) {
+        if (expected.length != actual.length) fail(what + ": expected " + expected.length + " elements, got " + actual.length);
+        for (int i = 0; i < expected.length; i++) {
+            if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(actual[i])) {
+                fail(what + ": element " + i + " is " + actual[i] + " but must be exactly " + expected[i]);
+            }
+        }
     }
 
     public static double[] toDouble(float[] a) {
