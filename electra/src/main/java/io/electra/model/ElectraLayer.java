@@ -50,11 +50,12 @@ public final class ElectraLayer extends Module {
      * {@code trace}, when not null, receives the attention probabilities under {@code attentions}.
      */
     public Var forward(Ops ops, Var h, Tensor keyMask, int purpose, Map<String, Tensor> trace, String attentions) {
-        // self-attention over heads: the query, key and value projections as one GEMM, split in one pass
-        Ops.QkvHeads qkv = ops.splitHeadsQkv(queryKeyValue.forward(ops, h), heads);
-        Ops.Attention att = ops.attention(qkv.q(), qkv.k(), qkv.v(), keyMask, attentionDropout, purpose);
+        // self-attention: the query, key and value projections as one GEMM, whose output the attention
+        // reads its heads from in place; the context comes back [B, T, C], heads merged
+        Ops.Attention att = ops.selfAttention(h, queryKeyValue.weight, queryKeyValue.bias, heads, keyMask,
+                attentionDropout, purpose);
         if (trace != null) trace.put(attentions, att.saved());
-        Var context = ops.mergeHeads(att.context());
+        Var context = att.context();
         // projection, dropout, residual, LayerNorm
         Var a = attentionNorm.forwardResidual(ops, attentionOut.forward(ops, context), hiddenDropout, purpose + 1, h);
         // feed-forward with exact GELU, dropout, residual, LayerNorm

@@ -123,11 +123,19 @@ public interface Backend extends AutoCloseable {
     /**
      * {@code out = op(a) @ op(b) + bias[N]}: a linear layer's forward. A backend may fuse the bias into
      * the product's epilogue; the result is the same as {@link #matmul} then {@link #biasAdd} in place
-     * (for an F32 out the sum is rounded once either way).
+     * (for an F32 out the sum is rounded once either way; a BF16 out takes the f32 sum rounded once).
      */
     default void matmulBias(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, Tensor bias) {
-        matmul(out, a, transA, b, transB, 1f, false);
-        biasAdd(out, out, bias);
+        if (out.dtype() != DType.BF16) {
+            matmul(out, a, transA, b, transB, 1f, false);
+            biasAdd(out, out, bias);
+            return;
+        }
+        // a BF16 out (mixed precision's query/key/value projection) is the f32 sum rounded once
+        Tensor wide = allocateTempUnfilled(DType.F32, out.shape());
+        matmul(wide, a, transA, b, transB, 1f, false);
+        biasAdd(wide, wide, bias);
+        copy(out, wide);
     }
 
     /**
@@ -151,7 +159,7 @@ public interface Backend extends AutoCloseable {
     /** out[N,C] = in[N,C] + bias[C] (out may be in). */
     void biasAdd(Tensor out, Tensor in, Tensor bias);
 
-    /** dBias[C] += sum over rows of dOut[N,C]. */
+    /** dBias[C] += sum over rows of dOut[N,C]; mixed precision may hand a BF16 dOut (into an F32 dBias). */
     void biasBackward(Tensor dBias, Tensor dOut);
 
     /**
@@ -267,6 +275,55 @@ public interface Backend extends AutoCloseable {
     /** dq, dk, dv += gradients of attentionForward. */
     void attentionBackward(Tensor dq, Tensor dk, Tensor dv, Tensor dOut, Tensor q, Tensor k, Tensor v,
                            Tensor keyMask, Tensor saved, Tensor out, float scale, float dropoutP, RngKey dropoutKey);
+
+    /**
+     * {@link #attentionForward} on one fused projection as a linear layer computes it, with no heads
+     * copies: qkv [B,T,3*H*D] holds the query's H*D columns, then the key's, then the value's (as
+     * {@link #splitHeadsQkv} reads them), and out [B,T,H*D] is the context in the layout the output
+     * projection reads (as {@link #mergeHeads} writes it). The same values, dtypes and saved tensor
+     * as {@link #splitHeadsQkv}, {@link #attentionForward} and {@link #mergeHeads} in turn, which is
+     * the default; a GPU backend reads and writes the heads in place.
+     */
+    default void attentionForwardQkv(Tensor out, Tensor saved, Tensor qkv, int heads, Tensor keyMask, float scale,
+                                     float dropoutP, RngKey dropoutKey) {
+        int[] shape = qkvHeadsShape(qkv, heads);
+        Tensor q = allocateTempUnfilled(qkv.dtype(), shape), k = allocateTempUnfilled(qkv.dtype(), shape);
+        Tensor v = allocateTempUnfilled(qkv.dtype(), shape), o = allocateTempUnfilled(out.dtype(), shape);
+        splitHeadsQkv(q, k, v, qkv, heads);
+        attentionForward(o, saved, q, k, v, keyMask, scale, dropoutP, dropoutKey);
+        mergeHeads(out, o, false);
+    }
+
+    /**
+     * The backward of {@link #attentionForwardQkv}: dQkv [B,T,3*H*D] gets the query, key and value
+     * gradients in its column thirds, overwritten (or added into when {@code accumulate}); dOut and out
+     * are [B,T,H*D]. The same values as {@link #attentionBackward} into zeroed heads merged by
+     * {@link #mergeHeadsQkv}, which is the default.
+     */
+    default void attentionBackwardQkv(Tensor dQkv, boolean accumulate, Tensor dOut, Tensor qkv, int heads, Tensor keyMask,
+                                      Tensor saved, Tensor out, float scale, float dropoutP, RngKey dropoutKey) {
+        int[] shape = qkvHeadsShape(qkv, heads);
+        DType type = qkv.dtype();
+        Tensor q = allocateTempUnfilled(type, shape), k = allocateTempUnfilled(type, shape);
+        Tensor v = allocateTempUnfilled(type, shape), o = allocateTempUnfilled(out.dtype(), shape);
+        Tensor g = allocateTempUnfilled(dOut.dtype(), shape);
+        splitHeadsQkv(q, k, v, qkv, heads);
+        splitHeads(o, out, heads, false);
+        splitHeads(g, dOut, heads, false);
+        Tensor dq = allocateTemp(dQkv.dtype(), shape), dk = allocateTemp(dQkv.dtype(), shape);
+        Tensor dv = allocateTemp(dQkv.dtype(), shape);
+        attentionBackward(dq, dk, dv, g, q, k, v, keyMask, saved, o, scale, dropoutP, dropoutKey);
+        mergeHeadsQkv(dQkv, dq, dk, dv, accumulate);
+    }
+
+    /** [B, H, T, D] of the heads in a fused projection qkv [B,T,3*H*D]; throws naming qkv when it is not one. */
+    static int[] qkvHeadsShape(Tensor qkv, int heads) {
+        if (qkv.rank() != 3 || heads <= 0 || qkv.dim(2) % (3 * heads) != 0) {
+            throw new IllegalArgumentException("attention over a fused projection: qkv " + qkv.describe()
+                    + " is not [B, T, 3 * " + heads + " heads * D]");
+        }
+        return new int[] {qkv.dim(0), heads, qkv.dim(1), qkv.dim(2) / (3 * heads)};
+    }
 
     // ---------------------------------------------------------------- embeddings and row selection
 

@@ -132,7 +132,11 @@ public final class Ops {
         return linear(x, w, bias, gelu, false);
     }
 
-    /** {@code bf16Inner}: in mixed precision, a GELU output that only another linear reads is stored BF16. */
+    /**
+     * {@code bf16Inner}: in mixed precision y, which only bf16 consumers read, is stored BF16: a GELU
+     * output that only another linear reads (its gradient stays F32), or the fused query/key/value
+     * projection that only the attention reads (its gradient is BF16, as the attention writes it).
+     */
     private Var linear(Var x, Var w, Var bias, boolean gelu, boolean bf16Inner) {
         Tensor xv = x.value(), wv = w.value();
         int in = xv.cols(), rows = xv.rowsFlat(), outDim = wv.dim(0);
@@ -147,8 +151,8 @@ public final class Ops {
         // context, the feed-forward's GELU output) goes in as it is; y is F32 (BF16 only for bf16Inner)
         boolean mixed = bf16(xv) || xv.dtype() == DType.BF16;
         DType yType = mixed ? DType.F32 : xv.dtype();
-        DType stored = mixed && gelu && bf16Inner ? DType.BF16 : yType;  // the GEMM writes y (and only y) as BF16
-        Var y = new Var(b.allocateTempUnfilled(stored, outShape), g, yType);
+        DType stored = mixed && bf16Inner ? DType.BF16 : yType;  // the GEMM writes y (and only y) as BF16
+        Var y = new Var(b.allocateTempUnfilled(stored, outShape), g, gelu ? yType : stored);
         Tensor x2 = xv.view(rows, in), y2 = y.value().view(rows, outDim);
         // with GELU, the product (+ bias) lands in pre and y = gelu(pre); the backward turns dy into dPre
         Tensor pre2 = gelu ? b.allocateTempUnfilled(yType, rows, outDim) : y2;
@@ -165,7 +169,9 @@ public final class Ops {
             // bf16 there (dBias sums the f32 values) for dx += bf16(dPre) bf16(W) and dW += bf16(dPre)^T bf16(x).
             // FP32 without GELU hands dy to the GEMMs as it is.
             Tensor dPreA = dy2;
-            if (mixed || gelu) {
+            if (dy.dtype() == DType.BF16) {  // the attention's gradient of qkv: ready for the GEMMs as it is
+                if (dBias != null) b.biasBackward(dBias, dy2);
+            } else if (mixed || gelu) {
                 dPreA = b.allocateTempUnfilled(mixed ? DType.BF16 : yType, rows, outDim);
                 b.linearOutputGrad(dPreA, dBias, dy2, gelu ? pre2 : null);
             } else if (dBias != null) {
@@ -374,7 +380,59 @@ public final class Ops {
         return o;
     }
 
-    /** Result of attention: the context [B,H,T,D] and what the backend saved (the CPU: probabilities). */
+    /**
+     * Self-attention with the query, key and value projections as one linear layer: x [B,T,C] to the
+     * context [B,T,C], the heads merged as the output projection reads them; wQkv [3C, C] and bQkv [3C]
+     * hold the query's rows, then the key's, then the value's. The same values and gradients as
+     * {@code mergeHeads(attention(splitHeadsQkv(linear(x, wQkv, bQkv))))}. In mixed precision the
+     * projection's epilogue writes qkv in bf16, the attention reads the heads in place and writes the
+     * bf16 context, and its backward writes the heads' gradients straight into qkv's bf16 gradient,
+     * which the projection's GEMMs read as it is: no heads copies and no conversions on the way.
+     */
+    public Attention selfAttention(Var x, Var wQkv, Var bQkv, int heads, Tensor keyMask, float dropoutP, int purpose) {
+        return attentionQkv(linear(x, wQkv, bQkv, false, true), heads, keyMask, dropoutP, purpose);
+    }
+
+    /**
+     * Scaled dot-product attention over one fused projection qkv [B,T,3*H*D] (query, key and value
+     * column thirds) with keyMask [B,T] (I32, 1 = attend): the context [B,T,H*D], BF16 in mixed
+     * precision. The same values as {@link #attention} on {@link #splitHeadsQkv}'s heads, merged.
+     */
+    public Attention attentionQkv(Var qkv, int heads, Tensor keyMask, float dropoutP, int purpose) {
+        Tensor xv = qkv.value();
+        int[] hs = Backend.qkvHeadsShape(xv, heads);
+        int bt = hs[0], t = hs[2], d = hs[3];
+        float scale = (float) (1.0 / Math.sqrt(d));
+        float p = training ? dropoutP : 0f;
+        RngKey key = key(purpose);
+        boolean g = tape.needsGrad(qkv);
+        // an F32 projection in mixed precision is rounded here and its gradient widened back; a BF16 one
+        // (selfAttention's) is read as it is and takes the gradient in bf16 directly
+        boolean widen = bf16(xv);
+        Tensor in = widen ? toBf16(xv) : xv;
+        Var o = out(in, g, bt, t, heads * d);
+        DType savedType = in.dtype() == DType.F64 ? DType.F64 : DType.F32;  // statistics stay fp32
+        Tensor saved = b.allocateTempUnfilled(savedType, b.attentionSavedShape(bt, heads, t, d));
+        b.attentionForwardQkv(o.value(), saved, in, heads, keyMask, scale, p, key);
+        if (g) tape.record(() -> {
+            if (o.grad() == null) return;
+            if (widen) {
+                Tensor dIn = b.allocateTempUnfilled(DType.BF16, in.shape());
+                b.attentionBackwardQkv(dIn, false, o.grad(), in, heads, keyMask, saved, o.value(), scale, p, key);
+                accumulateWidened(tape.gradOf(qkv), dIn);
+            } else {
+                boolean first = qkv.grad() == null;  // the first contribution overwrites an unfilled buffer
+                b.attentionBackwardQkv(tape.gradForWrite(qkv), !first, o.grad(), in, heads, keyMask, saved, o.value(),
+                        scale, p, key);
+            }
+        });
+        return new Attention(o, saved);
+    }
+
+    /**
+     * Result of attention: the context ([B,H,T,D], or [B,T,H*D] from a fused projection) and what the
+     * backend saved (the CPU: the probabilities).
+     */
     public record Attention(Var context, Tensor saved) {
     }
 

@@ -46,15 +46,18 @@ final class ElementwiseCpu {
 
     /**
      * dBias[C] += column sums of dOut[N,C]; each thread owns a range of columns, summed in row order.
-     * F32 sums blocks of {@value #ROW_BLOCK} rows in float (vectorised) and the block sums in double,
-     * in block order.
+     * F32 (and BF16, widened) sums blocks of {@value #ROW_BLOCK} rows in float (vectorised) and the block
+     * sums in double, in block order.
      */
     void biasBackward(Tensor dBias, Tensor dOut) {
         int rows = dOut.rowsFlat(), cols = dOut.cols();
-        if (dOut.storage() instanceof float[] d) {
+        if (dOut.storage() instanceof float[] || dOut.storage() instanceof short[]) {
             // Blocks of rows, not ranges of columns, go to the threads (a row is only C long, too
             // short to split); each block's float sums land in its own row of partial, which is then
             // summed in block order. The blocks are fixed, so the bits do not depend on the threads.
+            // A BF16 dOut (mixed precision's attention gradients) is widened exactly and summed alike.
+            float[] d = dOut.storage() instanceof float[] f ? f : null;
+            short[] h = d == null ? (short[]) dOut.storage() : null;
             float[] db = (float[]) dBias.storage();
             int dOff = Elements.index(dOut, 0), bOff = Elements.index(dBias, 0);
             int blocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
@@ -65,7 +68,8 @@ final class ElementwiseCpu {
                     Arrays.fill(block, 0, cols, 0f);
                     for (int r = b * ROW_BLOCK; r < Math.min(rows, (b + 1) * ROW_BLOCK); r++) {
                         int at = dOff + r * cols;
-                        for (int c = 0; c < cols; c++) block[c] += d[at + c];
+                        if (d != null) for (int c = 0; c < cols; c++) block[c] += d[at + c];
+                        else for (int c = 0; c < cols; c++) block[c] += Float.intBitsToFloat(h[at + c] << 16);
                     }
                     for (int c = 0; c < cols; c++) partial[b * cols + c] = block[c];
                 }
