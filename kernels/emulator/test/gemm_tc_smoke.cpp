@@ -105,11 +105,13 @@ static int wgmma(const char* layout, int bm, int bn, int stages, int M, int N, i
 }
 
 // The bf16 flash-attention kernels at head dim D: forward, then both backward kernels, on random
-// inputs; what is checked is that they run and that their ldmatrix reads are conflict-free.
-static int flash(int D, int T) {
+// inputs, with the heads as [B, H, T, D] tensors or in place in a fused projection [B, T, 3*H*D]
+// (packed) and its context [B, T, H*D]; what is checked is that they run and that their ldmatrix
+// reads are conflict-free and their copies move no more sectors than the bytes need.
+static int flash(int D, int T, bool packed) {
     const int B = 1, H = 2, n = B * H * T * D;
-    DeviceVector<uint16_t> q(n), k(n), v(n), o(n), dOut(n), dq(n), dk(n), dv(n);
-    for (auto* x : {&q, &k, &v, &dOut})
+    DeviceVector<uint16_t> qkv(3 * n), o(n), dOut(n), dqkv(3 * n);
+    for (auto* x : {&qkv, &dOut})
         for (auto& e : *x) e = bf16((float)rand() / RAND_MAX - 0.5f);
     DeviceVector<float> lse(B * H * T), delta(B * H * T, 0.0f);
     DeviceVector<int> mask(B * T, 1);
@@ -117,12 +119,20 @@ static int flash(int D, int T) {
     uint32_t k0 = 1, k1 = 2, step = 0, purpose = 3;
     long long offset = 0;
     const long long* stepOffset = &offset;
-    void *po = o.data(), *pl = lse.data(), *pq = q.data(), *pk = k.data(), *pv = v.data(), *pm = mask.data();
-    void *pg = dOut.data(), *pdq = dq.data(), *pdk = dk.data(), *pdv = dv.data(), *pd = delta.data();
-    int h = H, t = T;
-    void* fwd[] = {&po, &pl, &pq, &pk, &pv, &pm, &h, &t, &scale, &p, &keep, &k0, &k1, &step, &purpose, &stepOffset};
-    void* dqArgs[] = {&pdq, &pq, &pk, &pv, &pg, &pl, &pd, &pm, &h, &t, &scale, &p, &keep, &k0, &k1, &step, &purpose, &stepOffset};
-    void* dkdvArgs[] = {&pdk, &pdv, &pq, &pk, &pv, &pg, &pl, &pd, &pm, &h, &t, &scale, &p, &keep, &k0, &k1, &step, &purpose, &stepOffset};
+    // q, k, v: thirds of one buffer, side by side per row (packed) or one after another (heads)
+    const long long third = packed ? (long long)H * D : n;
+    uint16_t *q = qkv.data(), *dq = dqkv.data();
+    void *po = o.data(), *pl = lse.data(), *pq = q, *pk = q + third, *pv = q + 2 * third, *pm = mask.data();
+    void *pg = dOut.data(), *pdq = dq, *pdk = dq + third, *pdv = dq + 2 * third, *pd = delta.data();
+    int h = H, t = T, accumulate = 0;
+    long long inBatch = packed ? 3LL * T * H * D : (long long)H * T * D, outBatch = packed ? (long long)T * H * D : inBatch;
+    int inHead = packed ? D : T * D, inRow = packed ? 3 * H * D : D, outHead = packed ? D : T * D, outRow = packed ? H * D : D;
+    void* fwd[] = {&po, &pl, &pq, &pk, &pv, &pm, &h, &t, &inBatch, &inHead, &inRow, &outBatch, &outHead, &outRow,
+                   &scale, &p, &keep, &k0, &k1, &step, &purpose, &stepOffset};
+    void* dqArgs[] = {&pdq, &pq, &pk, &pv, &pg, &pl, &pd, &pm, &h, &t, &inBatch, &inHead, &inRow, &outBatch, &outHead, &outRow,
+                      &accumulate, &scale, &p, &keep, &k0, &k1, &step, &purpose, &stepOffset};
+    void* dkdvArgs[] = {&pdk, &pdv, &pq, &pk, &pv, &pg, &pl, &pd, &pm, &h, &t, &inBatch, &inHead, &inRow, &outBatch, &outHead,
+                        &outRow, &accumulate, &scale, &p, &keep, &k0, &k1, &step, &purpose, &stepOffset};
     int failures = 0;
     for (auto [kind, args] : {std::pair<const char*, void**>{"forward", fwd}, {"backward_dq", dqArgs}, {"backward_dkdv", dkdvArgs}}) {
         char name[64];
@@ -134,9 +144,10 @@ static int flash(int D, int T) {
         const emu::AccessStats a = emu::access_stats();
         const bool ok = !err && a.ldmatrixRequests > 0 && a.ldmatrixWavefronts == a.ldmatrixRequests &&
                         a.copyInstructions > 0 && a.copySectors == a.copyIdealSectors;
-        printf("%s %s T=%d, ldmatrix %llu wavefronts for %llu requests, cp.async %llu sectors for %llu%s%s\n",
-               ok ? "ok  " : "FAIL", name, T, (unsigned long long)a.ldmatrixWavefronts, (unsigned long long)a.ldmatrixRequests,
-               (unsigned long long)a.copySectors, (unsigned long long)a.copyIdealSectors, err ? ": " : "", err ? err : "");
+        printf("%s %s T=%d%s, ldmatrix %llu wavefronts for %llu requests, cp.async %llu sectors for %llu%s%s\n",
+               ok ? "ok  " : "FAIL", name, T, packed ? " packed" : "", (unsigned long long)a.ldmatrixWavefronts,
+               (unsigned long long)a.ldmatrixRequests, (unsigned long long)a.copySectors,
+               (unsigned long long)a.copyIdealSectors, err ? ": " : "", err ? err : "");
         failures += !ok;
     }
     return failures;
@@ -157,6 +168,9 @@ int main() {
         failures += wgmma(layout, 128, 256, 4, 144, 272, 336);  // rows of multiples of 16: 32-byte aligned
         failures += wgmma(layout, 64, 128, 4, 80, 144, 272);
     }
-    for (int d : {16, 32, 64}) failures += flash(d, 96);  // a partial row block; per-head rows of lse stay aligned
+    for (int d : {16, 32, 64}) {  // a partial row block; per-head rows of lse stay aligned
+        failures += flash(d, 96, false);
+        failures += flash(d, 96, true);
+    }
     return failures ? 1 : 0;
 }

@@ -5,7 +5,7 @@
 // geluBackward and linearOutputGrad of io.electra.engine.cpu.CpuBackend.
 // Shapes: n elements; bias kernels see the tensor as [N, C] rows and a bias [C].
 // Forward kernels overwrite (=) and may run in place; elementwise_backward_gelu accumulates (+=);
-// elementwise_backward_bias writes per-block column partials that reduce_forward_columns adds
+// elementwise_backward_bias(_bf16) writes per-block column partials that reduce_forward_columns adds
 // (+=) into dBias in a fixed order, so the bias gradient is deterministic (no float atomics).
 // elementwise_backward_linear_grad_{f32,bf16} overwrite (=) gradOut and write such partials.
 // Grid-stride loops: the launcher caps the grid, so one configuration serves every size.
@@ -58,17 +58,31 @@ extern "C" __global__ void elementwise_forward_bias_gelu(float* out, const float
     }
 }
 
+__device__ __forceinline__ float widen(float x) { return x; }
+__device__ __forceinline__ float widen(unsigned short x) { return __uint_as_float((uint32_t)x << 16); }
+
 // partials[g, c] = sum of dOut[r, c] over the rows r of chunk g = blockIdx.x, in row order.
 // Grid (chunks, ceil(C / blockDim.x)); chunk g holds rows [g * rowsPerChunk, ...).
-extern "C" __global__ void elementwise_backward_bias(float* partials, const float* dOut, int rows, int C,
-                                                     int rowsPerChunk) {
+template <typename In>
+__device__ __forceinline__ void bias_partials(float* partials, const In* dOut, int rows, int C, int rowsPerChunk) {
     const int c = blockIdx.y * blockDim.x + threadIdx.x;
     if (c >= C) return;
     const int r0 = blockIdx.x * rowsPerChunk;
     const int r1 = min(rows, r0 + rowsPerChunk);
     float acc = 0.0f;
-    for (int r = r0; r < r1; r++) acc += dOut[(i64)r * C + c];
+    for (int r = r0; r < r1; r++) acc += widen(dOut[(i64)r * C + c]);
     partials[(i64)blockIdx.x * C + c] = acc;
+}
+
+extern "C" __global__ void elementwise_backward_bias(float* partials, const float* dOut, int rows, int C,
+                                                     int rowsPerChunk) {
+    bias_partials(partials, dOut, rows, C, rowsPerChunk);
+}
+
+// A BF16 dOut (mixed precision's attention gradients of the fused projection), widened exactly.
+extern "C" __global__ void elementwise_backward_bias_bf16(float* partials, const unsigned short* dOut, int rows, int C,
+                                                          int rowsPerChunk) {
+    bias_partials(partials, dOut, rows, C, rowsPerChunk);
 }
 
 __device__ __forceinline__ void store_grad(float* p, i64 i, float v) { p[i] = v; }

@@ -12,13 +12,16 @@
 //   dq_i += scale sum_j dS_ij k_j;  dk_j += scale sum_i dS_ij q_i
 // dq and dk/dv come from separate kernels (one owns query rows, the other key rows), so every
 // gradient element has one writer: no atomics, deterministic, and += is a plain read-add-write.
-// Shapes: q, k, v, out, dOut, dq, dk, dv [B, H, T, D]; keyMask [B, T] I32; lse, delta [B, H, T].
-// Forward overwrites out and lse; backward accumulates (+=) into dq, dk, dv.
+// Layouts: q, k, v, dq, dk, dv share one HeadsLayout ("in") and out, dOut another ("out"): either
+// [B, H, T, D], or in place in a fused projection [B, T, 3*H*D] (q, k, v its column thirds) and the
+// context [B, T, H*D], which spares the heads copies on both sides. keyMask [B, T] I32; lse, delta
+// [B, H, T]. Forward overwrites out and lse; backward overwrites dq, dk, dv, or adds into them
+// (accumulate != 0).
 //
 // Variants: _bf16 (tensor cores: mma.sync m16n8k16 on bf16 tiles, fp32 softmax and accumulators,
 // bf16 in and out) and _f32 (CUDA cores, fp32 throughout: the accuracy reference), each for head
 // dims 16, 32, 64 (_d16, _d32, _d64). Grids: x = row blocks of T, y = B*H.
-// This file is longer than a family file should be (about 560 lines) because the two variants
+// This file is longer than a family file should be (about 670 lines) because the two variants
 // share the dropout, masking and index conventions, and keeping them side by side keeps them equal.
 #include "common.cuh"
 #include "mma.cuh"
@@ -44,6 +47,17 @@ __device__ __forceinline__ uint32_t keep_bits(Index index, int n, float p, Philo
         if (philox_uniform(philox_lane(r, (int)(idx & 3))) >= p) bits |= 1u << c;
     }
     return bits;
+}
+
+// Where the heads live: element (b, h, t, d) is at b * batch + h * head + t * row + d. [B, H, T, D]
+// is (H*T*D, T*D, D); a fused projection's third is (T*3*H*D, D, 3*H*D), the context (T*H*D, D, H*D).
+struct HeadsLayout {
+    i64 batch;
+    int head, row;
+};
+
+__device__ __forceinline__ i64 heads_base(const HeadsLayout& l, int b, int h) {
+    return b * l.batch + (i64)h * l.head;
 }
 
 __device__ __forceinline__ bool key_valid(const int* keyMask, int b, int T, int j) {
@@ -120,40 +134,44 @@ __device__ __forceinline__ void mma_p_b(float (&acc)[D / 8][4], const float (&p)
     }
 }
 
-// dst[row, d] += scale * acc for a warp's 16 x D accumulators; rows >= T are skipped.
+// dst[row, d] (+)= scale * acc for a warp's 16 x D accumulators, rows ld apart; rows >= T are skipped.
 template <int D>
-__device__ __forceinline__ void add_rows_bf16(bf16_t* dst, const float (&acc)[D / 8][4], int row0, int T, float scale,
-                                              int lane) {
+__device__ __forceinline__ void store_rows_bf16(bf16_t* dst, int ld, const float (&acc)[D / 8][4], int row0, int T,
+                                                float scale, bool accumulate, int lane) {
 #pragma unroll
     for (int half = 0; half < 2; half++) {
         const int row = row0 + (lane >> 2) + half * 8;
         if (row >= T) continue;
 #pragma unroll
         for (int dt = 0; dt < D / 8; dt++) {
-            uint32_t* at = (uint32_t*)(dst + (i64)row * D + dt * 8 + (lane & 3) * 2);
-            const uint32_t old = *at;
-            *at = pack_bf16x2(from_bf16((bf16_t)(old & 0xffffu)) + scale * acc[dt][2 * half],
-                              from_bf16((bf16_t)(old >> 16)) + scale * acc[dt][2 * half + 1]);
+            uint32_t* at = (uint32_t*)(dst + (i64)row * ld + dt * 8 + (lane & 3) * 2);
+            float lo = scale * acc[dt][2 * half], hi = scale * acc[dt][2 * half + 1];
+            if (accumulate) {
+                const uint32_t old = *at;
+                lo += from_bf16((bf16_t)(old & 0xffffu));
+                hi += from_bf16((bf16_t)(old >> 16));
+            }
+            *at = pack_bf16x2(lo, hi);
         }
     }
 }
 
 template <int D>
 __device__ __forceinline__ void flash_forward_bf16(bf16_t* out, float* lse, const bf16_t* q, const bf16_t* k,
-                                                   const bf16_t* v, const int* keyMask, int H, int T, float scale,
-                                                   float p, float keepScale, PhiloxKey key) {
+                                                   const bf16_t* v, const int* keyMask, int H, int T, HeadsLayout in,
+                                                   HeadsLayout ol, float scale, float p, float keepScale, PhiloxKey key) {
     __shared__ __align__(128) bf16_t Qs[FA_ROWS * D];
     __shared__ __align__(128) bf16_t Ks[2][FA_ROWS * D];
     __shared__ __align__(128) bf16_t Vs[2][FA_ROWS * D];
     const int bh = blockIdx.y, b = bh / H, q0 = blockIdx.x * FA_ROWS;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, t4 = lane & 3;
-    const i64 base = (i64)bh * T * D;
-    q += base; k += base; v += base; out += base;
+    const i64 inBase = heads_base(in, b, bh - b * H);
+    q += inBase; k += inBase; v += inBase; out += heads_base(ol, b, bh - b * H);
     const float scaleLog2 = scale * LOG2E;
 
-    load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Qs, q, D, q0, 0, T, D);
-    load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Ks[0], k, D, 0, 0, T, D);
-    load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Vs[0], v, D, 0, 0, T, D);
+    load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Qs, q, in.row, q0, 0, T, D);
+    load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Ks[0], k, in.row, 0, 0, T, D);
+    load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Vs[0], v, in.row, 0, 0, T, D);
     cp_async_commit();
 
     uint32_t qa[D / 16][4];
@@ -162,8 +180,8 @@ __device__ __forceinline__ void flash_forward_bf16(bf16_t* out, float* lse, cons
     const int blocks = (T + FA_ROWS - 1) / FA_ROWS;
     for (int kb = 0; kb < blocks; kb++) {
         if (kb + 1 < blocks) {  // the other buffer was released by the barrier that ended kb - 1
-            load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Ks[(kb + 1) & 1], k, D, (kb + 1) * FA_ROWS, 0, T, D);
-            load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Vs[(kb + 1) & 1], v, D, (kb + 1) * FA_ROWS, 0, T, D);
+            load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Ks[(kb + 1) & 1], k, in.row, (kb + 1) * FA_ROWS, 0, T, D);
+            load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Vs[(kb + 1) & 1], v, in.row, (kb + 1) * FA_ROWS, 0, T, D);
             cp_async_commit();
             cp_async_wait<1>();
         } else {
@@ -231,7 +249,7 @@ __device__ __forceinline__ void flash_forward_bf16(bf16_t* out, float* lse, cons
         const float inv = l[h] > 0.0f ? 1.0f / l[h] : 0.0f;
 #pragma unroll
         for (int dt = 0; dt < D / 8; dt++) {
-            *(uint32_t*)(out + (i64)i * D + dt * 8 + 2 * t4) = pack_bf16x2(o[dt][2 * h] * inv, o[dt][2 * h + 1] * inv);
+            *(uint32_t*)(out + (i64)i * ol.row + dt * 8 + 2 * t4) = pack_bf16x2(o[dt][2 * h] * inv, o[dt][2 * h + 1] * inv);
         }
         if (t4 == 0) lse[(i64)bh * T + i] = l[h] > 0.0f ? (m[h] + log2f(l[h])) * LN2 : INFINITY;
     }
@@ -243,20 +261,21 @@ template <int D>
 __device__ __forceinline__ void flash_backward_dkdv_bf16(bf16_t* dk, bf16_t* dv, const bf16_t* q, const bf16_t* k,
                                                          const bf16_t* v, const bf16_t* dOut, const float* lse,
                                                          const float* delta, const int* keyMask, int H, int T,
-                                                         float scale, float p, float keepScale, PhiloxKey key) {
+                                                         HeadsLayout in, HeadsLayout ol, bool accumulate, float scale,
+                                                         float p, float keepScale, PhiloxKey key) {
     __shared__ __align__(128) bf16_t Qs[2][FA_ROWS * D];
     __shared__ __align__(128) bf16_t Gs[2][FA_ROWS * D];  // dOut
     __shared__ float lseS[2][FA_ROWS], deltaS[2][FA_ROWS];
     const int bh = blockIdx.y, b = bh / H, k0 = blockIdx.x * FA_ROWS;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, t4 = lane & 3;
-    const i64 base = (i64)bh * T * D;
-    q += base; k += base; v += base; dOut += base; dk += base; dv += base;
+    const i64 inBase = heads_base(in, b, bh - b * H);
+    q += inBase; k += inBase; v += inBase; dk += inBase; dv += inBase; dOut += heads_base(ol, b, bh - b * H);
     lse += (i64)bh * T; delta += (i64)bh * T;
     const float scaleLog2 = scale * LOG2E;
 
     // This CTA's keys and values become A fragments (rows = keys), staged through the first buffers.
-    load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Qs[0], k, D, k0, 0, T, D);
-    load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Gs[0], v, D, k0, 0, T, D);
+    load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Qs[0], k, in.row, k0, 0, T, D);
+    load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Gs[0], v, in.row, k0, 0, T, D);
     cp_async_commit();
     cp_async_wait<0>();
     __syncthreads();
@@ -269,8 +288,8 @@ __device__ __forceinline__ void flash_backward_dkdv_bf16(bf16_t* dk, bf16_t* dv,
     __syncthreads();  // the fragments are read before the ring refills the buffers
 
     auto load_block = [&](int stage, int i0) {
-        load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Qs[stage], q, D, i0, 0, T, D);
-        load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Gs[stage], dOut, D, i0, 0, T, D);
+        load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Qs[stage], q, in.row, i0, 0, T, D);
+        load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Gs[stage], dOut, ol.row, i0, 0, T, D);
         if (threadIdx.x < FA_ROWS) {  // rows >= T read as 0 and are masked below
             const bool in = i0 + threadIdx.x < T;
             cp_async_4(smem_address(&lseS[stage][threadIdx.x]), in ? lse + i0 + threadIdx.x : lse, in ? 4 : 0);
@@ -315,29 +334,30 @@ __device__ __forceinline__ void flash_backward_dkdv_bf16(bf16_t* dk, bf16_t* dv,
         mma_p_b<D>(dkAcc, dp, Qs[st], lane);  // dk += dS^T q (scale at the end)
         __syncthreads();
     }
-    add_rows_bf16<D>(dk, dkAcc, k0 + warp * 16, T, scale, lane);
-    add_rows_bf16<D>(dv, dvAcc, k0 + warp * 16, T, 1.0f, lane);
+    store_rows_bf16<D>(dk, in.row, dkAcc, k0 + warp * 16, T, scale, accumulate, lane);
+    store_rows_bf16<D>(dv, in.row, dvAcc, k0 + warp * 16, T, 1.0f, accumulate, lane);
 }
 
 template <int D>
 __device__ __forceinline__ void flash_backward_dq_bf16(bf16_t* dq, const bf16_t* q, const bf16_t* k, const bf16_t* v,
                                                        const bf16_t* dOut, const float* lse, const float* delta,
-                                                       const int* keyMask, int H, int T, float scale, float p,
-                                                       float keepScale, PhiloxKey key) {
+                                                       const int* keyMask, int H, int T, HeadsLayout in, HeadsLayout ol,
+                                                       bool accumulate, float scale, float p, float keepScale,
+                                                       PhiloxKey key) {
     __shared__ __align__(128) bf16_t Ks[2][FA_ROWS * D];
     __shared__ __align__(128) bf16_t Vs[2][FA_ROWS * D];
     const int bh = blockIdx.y, b = bh / H, q0 = blockIdx.x * FA_ROWS;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, t4 = lane & 3;
-    const i64 base = (i64)bh * T * D;
-    q += base; k += base; v += base; dOut += base; dq += base;
+    const i64 inBase = heads_base(in, b, bh - b * H);
+    q += inBase; k += inBase; v += inBase; dq += inBase; dOut += heads_base(ol, b, bh - b * H);
     const float scaleLog2 = scale * LOG2E;
 
     // This CTA's queries and output gradients become A fragments, staged through the second buffers.
-    load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Ks[1], q, D, q0, 0, T, D);
-    load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Vs[1], dOut, D, q0, 0, T, D);
+    load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Ks[1], q, in.row, q0, 0, T, D);
+    load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Vs[1], dOut, ol.row, q0, 0, T, D);
     cp_async_commit();
-    load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Ks[0], k, D, 0, 0, T, D);
-    load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Vs[0], v, D, 0, 0, T, D);
+    load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Ks[0], k, in.row, 0, 0, T, D);
+    load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Vs[0], v, in.row, 0, 0, T, D);
     cp_async_commit();
     cp_async_wait<1>();
     __syncthreads();
@@ -357,8 +377,8 @@ __device__ __forceinline__ void flash_backward_dq_bf16(bf16_t* dq, const bf16_t*
     const int blocks = (T + FA_ROWS - 1) / FA_ROWS;
     for (int kb = 0; kb < blocks; kb++) {
         if (kb + 1 < blocks) {
-            load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Ks[(kb + 1) & 1], k, D, (kb + 1) * FA_ROWS, 0, T, D);
-            load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Vs[(kb + 1) & 1], v, D, (kb + 1) * FA_ROWS, 0, T, D);
+            load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Ks[(kb + 1) & 1], k, in.row, (kb + 1) * FA_ROWS, 0, T, D);
+            load_tile_async<FA_ROWS, D, 8, FA_THREADS>(Vs[(kb + 1) & 1], v, in.row, (kb + 1) * FA_ROWS, 0, T, D);
             cp_async_commit();
             cp_async_wait<1>();
         } else {
@@ -385,7 +405,7 @@ __device__ __forceinline__ void flash_backward_dq_bf16(bf16_t* dq, const bf16_t*
         mma_p_b<D>(dqAcc, s, Ks[kb & 1], lane);  // dq += dS k (scale at the end)
         __syncthreads();
     }
-    add_rows_bf16<D>(dq, dqAcc, q0 + warp * 16, T, scale, lane);
+    store_rows_bf16<D>(dq, in.row, dqAcc, q0 + warp * 16, T, scale, accumulate, lane);
 }
 
 // ================================================================ f32, CUDA cores
@@ -412,32 +432,32 @@ __device__ __forceinline__ float dot16(const float (&a)[16], const float* b) {
     return s;
 }
 
-// A [F32_TILE, D] tile of rows r0.. of src (rows >= T read as 0), by all threads.
+// A [F32_TILE, D] tile of rows r0.. of src, rows ld apart (rows >= T read as 0), by all threads.
 template <int D>
-__device__ __forceinline__ void load_rows_f32(float* tile, const float* src, int r0, int T) {
+__device__ __forceinline__ void load_rows_f32(float* tile, const float* src, int ld, int r0, int T) {
     for (int e = threadIdx.x; e < F32_TILE * D; e += F32_THREADS) {
         const int r = e / D;
-        tile[e] = r0 + r < T ? src[(i64)(r0 + r) * D + e % D] : 0.0f;
+        tile[e] = r0 + r < T ? src[(i64)(r0 + r) * ld + e % D] : 0.0f;
     }
 }
 
 template <int D>
 __device__ __forceinline__ void flash_forward_f32(float* out, float* lse, const float* q, const float* k, const float* v,
-                                                  const int* keyMask, int H, int T, float scale, float p,
-                                                  float keepScale, PhiloxKey key) {
+                                                  const int* keyMask, int H, int T, HeadsLayout in, HeadsLayout ol,
+                                                  float scale, float p, float keepScale, PhiloxKey key) {
     constexpr int L = D / 16, ROWS = F32_THREADS / L;
     __shared__ float Ks[F32_TILE * D], Vs[F32_TILE * D];
     __shared__ int validS[F32_TILE];
     const int bh = blockIdx.y, b = bh / H;
     const int i = blockIdx.x * ROWS + threadIdx.x / L, d0 = (threadIdx.x % L) * 16;
-    const i64 base = (i64)bh * T * D;
+    const i64 base = heads_base(in, b, bh - b * H);
     float qv[16], o[16] = {};
 #pragma unroll
-    for (int d = 0; d < 16; d++) qv[d] = i < T ? q[base + (i64)i * D + d0 + d] : 0.0f;
+    for (int d = 0; d < 16; d++) qv[d] = i < T ? q[base + (i64)i * in.row + d0 + d] : 0.0f;
     float m = -INFINITY, l = 0.0f;
     for (int j0 = 0; j0 < T; j0 += F32_TILE) {
-        load_rows_f32<D>(Ks, k + base, j0, T);
-        load_rows_f32<D>(Vs, v + base, j0, T);
+        load_rows_f32<D>(Ks, k + base, in.row, j0, T);
+        load_rows_f32<D>(Vs, v + base, in.row, j0, T);
         if (threadIdx.x < F32_TILE) validS[threadIdx.x] = key_valid(keyMask, b, T, j0 + threadIdx.x);
         __syncthreads();
         float s[F32_TILE];
@@ -471,31 +491,33 @@ __device__ __forceinline__ void flash_forward_f32(float* out, float* lse, const 
     if (i >= T) return;
     const float inv = l > 0.0f ? 1.0f / l : 0.0f;
 #pragma unroll
-    for (int d = 0; d < 16; d++) out[base + (i64)i * D + d0 + d] = o[d] * inv;
+    for (int d = 0; d < 16; d++) out[heads_base(ol, b, bh - b * H) + (i64)i * ol.row + d0 + d] = o[d] * inv;
     if (d0 == 0) lse[(i64)bh * T + i] = l > 0.0f ? m + logf(l) : INFINITY;
 }
 
 template <int D>
 __device__ __forceinline__ void flash_backward_dq_f32(float* dq, const float* q, const float* k, const float* v,
                                                       const float* dOut, const float* lse, const float* delta,
-                                                      const int* keyMask, int H, int T, float scale, float p,
-                                                      float keepScale, PhiloxKey key) {
+                                                      const int* keyMask, int H, int T, HeadsLayout in, HeadsLayout ol,
+                                                      bool accumulate, float scale, float p, float keepScale,
+                                                      PhiloxKey key) {
     constexpr int L = D / 16, ROWS = F32_THREADS / L;
     __shared__ float Ks[F32_TILE * D], Vs[F32_TILE * D];
     __shared__ int validS[F32_TILE];
     const int bh = blockIdx.y, b = bh / H;
     const int i = blockIdx.x * ROWS + threadIdx.x / L, d0 = (threadIdx.x % L) * 16;
-    const i64 base = (i64)bh * T * D, row = base + (i64)min(i, T - 1) * D + d0;
+    const i64 base = heads_base(in, b, bh - b * H), row = base + (i64)min(i, T - 1) * in.row + d0;
+    const i64 gRow = heads_base(ol, b, bh - b * H) + (i64)min(i, T - 1) * ol.row + d0;
     float qv[16], g[16], acc[16] = {};
 #pragma unroll
     for (int d = 0; d < 16; d++) {
         qv[d] = q[row + d];
-        g[d] = dOut[row + d];
+        g[d] = dOut[gRow + d];
     }
     const float lsei = lse[(i64)bh * T + min(i, T - 1)], dlt = delta[(i64)bh * T + min(i, T - 1)];
     for (int j0 = 0; j0 < T; j0 += F32_TILE) {
-        load_rows_f32<D>(Ks, k + base, j0, T);
-        load_rows_f32<D>(Vs, v + base, j0, T);
+        load_rows_f32<D>(Ks, k + base, in.row, j0, T);
+        load_rows_f32<D>(Vs, v + base, in.row, j0, T);
         if (threadIdx.x < F32_TILE) validS[threadIdx.x] = key_valid(keyMask, b, T, j0 + threadIdx.x);
         __syncthreads();
         const uint32_t keepBits = p > 0.0f ? keep_bits([&](int c) { return element_index(bh, T, i, j0 + c); }, F32_TILE, p, key) : ~0u;
@@ -515,20 +537,24 @@ __device__ __forceinline__ void flash_backward_dq_f32(float* dq, const float* q,
     }
     if (i >= T) return;
 #pragma unroll
-    for (int d = 0; d < 16; d++) dq[base + (i64)i * D + d0 + d] += scale * acc[d];
+    for (int d = 0; d < 16; d++) {
+        float* at = dq + row + d;
+        *at = accumulate ? *at + scale * acc[d] : scale * acc[d];
+    }
 }
 
 template <int D>
 __device__ __forceinline__ void flash_backward_dkdv_f32(float* dk, float* dv, const float* q, const float* k,
                                                         const float* v, const float* dOut, const float* lse,
                                                         const float* delta, const int* keyMask, int H, int T,
-                                                        float scale, float p, float keepScale, PhiloxKey key) {
+                                                        HeadsLayout in, HeadsLayout ol, bool accumulate, float scale,
+                                                        float p, float keepScale, PhiloxKey key) {
     constexpr int L = D / 16, ROWS = F32_THREADS / L;
     __shared__ float Qs[F32_TILE * D], Gs[F32_TILE * D];
     __shared__ float lseS[F32_TILE], deltaS[F32_TILE];
     const int bh = blockIdx.y, b = bh / H;
     const int j = blockIdx.x * ROWS + threadIdx.x / L, d0 = (threadIdx.x % L) * 16;
-    const i64 base = (i64)bh * T * D, row = base + (i64)min(j, T - 1) * D + d0;
+    const i64 base = heads_base(in, b, bh - b * H), row = base + (i64)min(j, T - 1) * in.row + d0;
     const bool valid = key_valid(keyMask, b, T, j);
     float kv[16], vv[16], dkAcc[16] = {}, dvAcc[16] = {};
 #pragma unroll
@@ -537,8 +563,8 @@ __device__ __forceinline__ void flash_backward_dkdv_f32(float* dk, float* dv, co
         vv[d] = v[row + d];
     }
     for (int i0 = 0; i0 < T; i0 += F32_TILE) {
-        load_rows_f32<D>(Qs, q + base, i0, T);
-        load_rows_f32<D>(Gs, dOut + base, i0, T);
+        load_rows_f32<D>(Qs, q + base, in.row, i0, T);
+        load_rows_f32<D>(Gs, dOut + heads_base(ol, b, bh - b * H), ol.row, i0, T);
         if (threadIdx.x < F32_TILE) {
             const int i = i0 + threadIdx.x;
             lseS[threadIdx.x] = i < T ? lse[(i64)bh * T + i] : INFINITY;  // exp(s - inf) = 0: no such query
@@ -566,14 +592,16 @@ __device__ __forceinline__ void flash_backward_dkdv_f32(float* dk, float* dv, co
     if (j >= T) return;
 #pragma unroll
     for (int d = 0; d < 16; d++) {
-        dk[base + (i64)j * D + d0 + d] += scale * dkAcc[d];
-        dv[base + (i64)j * D + d0 + d] += dvAcc[d];
+        float *atK = dk + row + d, *atV = dv + row + d;
+        *atK = accumulate ? *atK + scale * dkAcc[d] : scale * dkAcc[d];
+        *atV = accumulate ? *atV + dvAcc[d] : dvAcc[d];
     }
 }
 
 // ================================================================ delta and the entry points
 
-// delta[r] = sum_d dOut[r, d] * out[r, d] for rows r of [rows, D]: one warp per row.
+// delta[r] = sum_d dOut[r, d] * out[r, d] for rows r = (b*H + h)*T + t of [B, H, T], out and dOut in
+// layout ol: one warp per row.
 template <typename E>
 __device__ __forceinline__ float element(const E* p, i64 i);
 template <>
@@ -582,44 +610,58 @@ template <>
 __device__ __forceinline__ float element<bf16_t>(const bf16_t* p, i64 i) { return from_bf16(p[i]); }
 
 template <typename E>
-__device__ __forceinline__ void flash_backward_prep(float* delta, const E* dOut, const E* out, i64 rows, int D) {
+__device__ __forceinline__ void flash_backward_prep(float* delta, const E* dOut, const E* out, int H, int T, i64 rows,
+                                                    int D, HeadsLayout ol) {
     const i64 r = blockIdx.x * (i64)(blockDim.x >> 5) + (threadIdx.x >> 5);
     if (r >= rows) return;
+    const i64 bh = r / T;
+    const int b = (int)(bh / H);
+    const i64 at = heads_base(ol, b, (int)(bh - (i64)b * H)) + (r - bh * T) * ol.row;
     float s = 0.0f;
-    for (int d = threadIdx.x & 31; d < D; d += 32) s += element(dOut, r * D + d) * element(out, r * D + d);
+    for (int d = threadIdx.x & 31; d < D; d += 32) s += element(dOut, at + d) * element(out, at + d);
     s = warp_sum(s);
     if ((threadIdx.x & 31) == 0) delta[r] = s;
 }
 
-extern "C" __global__ void flash_attention_backward_prep_f32(float* delta, const float* dOut, const float* out, i64 rows,
-                                                             int D) {
-    flash_backward_prep<float>(delta, dOut, out, rows, D);
+extern "C" __global__ void flash_attention_backward_prep_f32(float* delta, const float* dOut, const float* out, int H,
+                                                             int T, i64 rows, int D, i64 outBatch, int outHead,
+                                                             int outRow) {
+    flash_backward_prep<float>(delta, dOut, out, H, T, rows, D, HeadsLayout{outBatch, outHead, outRow});
 }
 
-extern "C" __global__ void flash_attention_backward_prep_bf16(float* delta, const bf16_t* dOut, const bf16_t* out,
-                                                              i64 rows, int D) {
-    flash_backward_prep<bf16_t>(delta, dOut, out, rows, D);
+extern "C" __global__ void flash_attention_backward_prep_bf16(float* delta, const bf16_t* dOut, const bf16_t* out, int H,
+                                                              int T, i64 rows, int D, i64 outBatch, int outHead,
+                                                              int outRow) {
+    flash_backward_prep<bf16_t>(delta, dOut, out, H, T, rows, D, HeadsLayout{outBatch, outHead, outRow});
 }
 
+// The layouts arrive as scalars (in: q, k, v and their gradients; out: out and dOut), see HeadsLayout.
 #define FLASH_ENTRIES(TYPE, E, THREADS, D)                                                                              \
     extern "C" __global__ void __launch_bounds__(THREADS) flash_attention_forward_##TYPE##_d##D(                        \
-        E* out, float* lse, const E* q, const E* k, const E* v, const int* keyMask, int H, int T, float scale, float p, \
-        float keepScale, uint32_t k0, uint32_t k1, uint32_t step, uint32_t purpose, const int64_t* step_offset) {       \
-        flash_forward_##TYPE<D>(out, lse, q, k, v, keyMask, H, T, scale, p, keepScale,                                  \
+        E* out, float* lse, const E* q, const E* k, const E* v, const int* keyMask, int H, int T, i64 inBatch,          \
+        int inHead, int inRow, i64 outBatch, int outHead, int outRow, float scale, float p, float keepScale,            \
+        uint32_t k0, uint32_t k1, uint32_t step, uint32_t purpose, const int64_t* step_offset) {                        \
+        flash_forward_##TYPE<D>(out, lse, q, k, v, keyMask, H, T, HeadsLayout{inBatch, inHead, inRow},                  \
+                                HeadsLayout{outBatch, outHead, outRow}, scale, p, keepScale,                            \
                                 philox_key(k0, k1, step, purpose, step_offset));                                        \
     }                                                                                                                   \
     extern "C" __global__ void __launch_bounds__(THREADS) flash_attention_backward_dq_##TYPE##_d##D(                    \
         E* dq, const E* q, const E* k, const E* v, const E* dOut, const float* lse, const float* delta,                 \
-        const int* keyMask, int H, int T, float scale, float p, float keepScale, uint32_t k0, uint32_t k1,              \
-        uint32_t step, uint32_t purpose, const int64_t* step_offset) {                                                  \
-        flash_backward_dq_##TYPE<D>(dq, q, k, v, dOut, lse, delta, keyMask, H, T, scale, p, keepScale,                  \
+        const int* keyMask, int H, int T, i64 inBatch, int inHead, int inRow, i64 outBatch, int outHead, int outRow,    \
+        int accumulate, float scale, float p, float keepScale, uint32_t k0, uint32_t k1, uint32_t step,                 \
+        uint32_t purpose, const int64_t* step_offset) {                                                                 \
+        flash_backward_dq_##TYPE<D>(dq, q, k, v, dOut, lse, delta, keyMask, H, T, HeadsLayout{inBatch, inHead, inRow},  \
+                                    HeadsLayout{outBatch, outHead, outRow}, accumulate != 0, scale, p, keepScale,       \
                                     philox_key(k0, k1, step, purpose, step_offset));                                    \
     }                                                                                                                   \
     extern "C" __global__ void __launch_bounds__(THREADS) flash_attention_backward_dkdv_##TYPE##_d##D(                  \
         E* dk, E* dv, const E* q, const E* k, const E* v, const E* dOut, const float* lse, const float* delta,          \
-        const int* keyMask, int H, int T, float scale, float p, float keepScale, uint32_t k0, uint32_t k1,              \
-        uint32_t step, uint32_t purpose, const int64_t* step_offset) {                                                  \
-        flash_backward_dkdv_##TYPE<D>(dk, dv, q, k, v, dOut, lse, delta, keyMask, H, T, scale, p, keepScale,            \
+        const int* keyMask, int H, int T, i64 inBatch, int inHead, int inRow, i64 outBatch, int outHead, int outRow,    \
+        int accumulate, float scale, float p, float keepScale, uint32_t k0, uint32_t k1, uint32_t step,                 \
+        uint32_t purpose, const int64_t* step_offset) {                                                                 \
+        flash_backward_dkdv_##TYPE<D>(dk, dv, q, k, v, dOut, lse, delta, keyMask, H, T,                                 \
+                                      HeadsLayout{inBatch, inHead, inRow}, HeadsLayout{outBatch, outHead, outRow},      \
+                                      accumulate != 0, scale, p, keepScale,                                             \
                                       philox_key(k0, k1, step, purpose, step_offset));                                  \
     }
 

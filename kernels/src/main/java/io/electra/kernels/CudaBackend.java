@@ -513,6 +513,30 @@ public final class CudaBackend implements Backend {
         else attention.backward(dq, dk, dv, dOut, q, k, v, keyMask, saved, scale, dropoutP, dropoutKey);
     }
 
+    /** Flash head dims read the heads in place in qkv and write the context in place; others split and merge. */
+    @Override
+    public void attentionForwardQkv(Tensor out, Tensor saved, Tensor qkv, int heads, Tensor keyMask, float scale,
+                                    float dropoutP, RngKey dropoutKey) {
+        runtime.bind();
+        if (FlashAttentionKernels.supports(Backend.qkvHeadsShape(qkv, heads)[3])) {
+            flash.forwardQkv(out, saved, qkv, heads, keyMask, scale, dropoutP, dropoutKey);
+        } else {
+            Backend.super.attentionForwardQkv(out, saved, qkv, heads, keyMask, scale, dropoutP, dropoutKey);
+        }
+    }
+
+    @Override
+    public void attentionBackwardQkv(Tensor dQkv, boolean accumulate, Tensor dOut, Tensor qkv, int heads, Tensor keyMask,
+                                     Tensor saved, Tensor out, float scale, float dropoutP, RngKey dropoutKey) {
+        runtime.bind();
+        if (FlashAttentionKernels.supports(Backend.qkvHeadsShape(qkv, heads)[3])) {
+            flash.backwardQkv(dQkv, accumulate, dOut, qkv, heads, keyMask, saved, out, scale, dropoutP, dropoutKey);
+        } else {
+            Backend.super.attentionBackwardQkv(dQkv, accumulate, dOut, qkv, heads, keyMask, saved, out, scale, dropoutP,
+                    dropoutKey);
+        }
+    }
+
     private static boolean usesFlash(Tensor q) {
         return q.rank() == 4 && FlashAttentionKernels.supports(q.dim(3));
     }

@@ -19,7 +19,8 @@ public final class ElementwiseKernels {
     private final Operands operands;
     private final ReduceKernels reduce;
     private final Workspace workspace;
-    private final Kernel bias, add, scale, gelu, geluBackward, biasGelu, biasBackward, linearGradF32, linearGradBf16;
+    private final Kernel bias, add, scale, gelu, geluBackward, biasGelu, biasBackward, biasBackwardBf16, linearGradF32,
+            linearGradBf16;
 
     public ElementwiseKernels(CudaRuntime runtime, Operands operands, ReduceKernels reduce) {
         this.launcher = runtime.launcher();
@@ -33,6 +34,7 @@ public final class ElementwiseKernels {
         geluBackward = runtime.kernel(Family.ELEMENTWISE, "elementwise_backward_gelu");
         biasGelu = runtime.kernel(Family.ELEMENTWISE, "elementwise_forward_bias_gelu");
         biasBackward = runtime.kernel(Family.ELEMENTWISE, "elementwise_backward_bias");
+        biasBackwardBf16 = runtime.kernel(Family.ELEMENTWISE, "elementwise_backward_bias_bf16");
         linearGradF32 = runtime.kernel(Family.ELEMENTWISE, "elementwise_backward_linear_grad_f32");
         linearGradBf16 = runtime.kernel(Family.ELEMENTWISE, "elementwise_backward_linear_grad_bf16");
     }
@@ -110,13 +112,15 @@ public final class ElementwiseKernels {
     /** dBias[C] += column sums of dOut[N,C], in a fixed order (chunk partials, then chunk order). */
     public void biasBackward(Tensor dBias, Tensor dOut) {
         int C = dOut.cols(), rows = dOut.rowsFlat();
-        if (dBias.size() != C || dBias.rank() != 1) throw shape(biasBackward, "dBias " + dBias.describe() + " must be [" + C + "]");
-        long dBiasAddress = operands.f32(biasBackward, dBias), dOutAddress = operands.f32(biasBackward, dOut);
+        boolean bf16 = dOut.dtype() == DType.BF16;  // mixed precision's attention gradients, widened exactly
+        Kernel k = bf16 ? biasBackwardBf16 : biasBackward;
+        if (dBias.size() != C || dBias.rank() != 1) throw shape(k, "dBias " + dBias.describe() + " must be [" + C + "]");
+        long dBiasAddress = operands.f32(k, dBias), dOutAddress = bf16 ? operands.bf16(k, dOut) : operands.f32(k, dOut);
         if (rows == 0 || C == 0) return;
         int rowsPerChunk = rowsPerChunk(rows), chunks = (rows + rowsPerChunk - 1) / rowsPerChunk;
         long partials = partials(chunks, C);
         launcher.args().ptr(partials).ptr(dOutAddress).i32(rows).i32(C).i32(rowsPerChunk);
-        launcher.launch(biasBackward, chunks, (C + Launcher.BLOCK - 1) / Launcher.BLOCK, 1, Launcher.BLOCK, 0);
+        launcher.launch(k, chunks, (C + Launcher.BLOCK - 1) / Launcher.BLOCK, 1, Launcher.BLOCK, 0);
         reduce.columns(dBiasAddress, partials, chunks, C, C, true);
     }
 

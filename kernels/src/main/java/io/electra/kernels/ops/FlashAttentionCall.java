@@ -32,10 +32,14 @@ record FlashAttentionCall(DType dtype, int b, int h, int t, int d) {
                         + " (q, k, v, out and the gradients share one dtype)");
             }
         }
-        int b = q.dim(0), h = q.dim(1), t = q.dim(2), d = q.dim(3);
+        return checked(where, type, q.dim(0), q.dim(1), q.dim(2), q.dim(3), "q " + q.describe(), keyMask, lse, p);
+    }
+
+    /** The checks every call shares, on its dimensions; {@code what} names the tensor that gave them. */
+    private static FlashAttentionCall checked(String where, DType type, int b, int h, int t, int d, String what,
+                                              Tensor keyMask, Tensor lse, float p) {
         if (!FlashAttentionKernels.supports(d)) {
-            throw new IllegalArgumentException(where + ": head dim " + d + " of q " + q.describe()
-                    + " has no flash kernel (16, 32, 64)");
+            throw new IllegalArgumentException(where + ": head dim " + d + " of " + what + " has no flash kernel (16, 32, 64)");
         }
         if (keyMask.dtype() != DType.I32 || !keyMask.sameShape(b, t)) {
             throw new IllegalArgumentException(where + ": keyMask " + keyMask.describe() + " must be I32 [" + b + ", " + t + "]");
@@ -49,6 +53,29 @@ record FlashAttentionCall(DType dtype, int b, int h, int t, int d) {
             throw new IllegalArgumentException(where + ": B*H = " + (long) b * h + " exceeds the grid's 65535 (y dimension)");
         }
         return new FlashAttentionCall(type, b, h, t, d);
+    }
+
+    /**
+     * The checks for attention over a fused projection: qkv [B, T, 3*H*D], F32 or BF16; {@code same}
+     * (out, and in the backward dOut) [B, T, H*D] of qkv's dtype; mask, lse and p as {@link #of}.
+     */
+    static FlashAttentionCall ofQkv(String direction, Tensor qkv, int heads, Tensor keyMask, Tensor lse, float p,
+                                    Tensor... same) {
+        String where = "flash_attention_" + direction + " (module flash_attention.ptx)";
+        if (qkv.rank() != 3 || heads <= 0 || qkv.dim(2) % (3 * heads) != 0) {
+            throw new IllegalArgumentException(where + ": qkv " + qkv.describe() + " is not [B, T, 3 * " + heads + " heads * D]");
+        }
+        int b = qkv.dim(0), t = qkv.dim(1), c = qkv.dim(2) / 3;
+        for (Tensor x : same) {
+            if (!x.sameShape(b, t, c) || x.dtype() != qkv.dtype()) {
+                throw new IllegalArgumentException(where + ": " + x.describe() + " must be " + qkv.dtype() + " [" + b + ", " + t
+                        + ", " + c + "], the context of qkv " + qkv.describe());
+            }
+        }
+        if (qkv.dtype() != DType.F32 && qkv.dtype() != DType.BF16) {
+            throw new IllegalArgumentException(where + ": qkv " + qkv.describe() + " must be F32 or BF16");
+        }
+        return checked(where, qkv.dtype(), b, heads, t, c / heads, "qkv " + qkv.describe(), keyMask, lse, p);
     }
 
     boolean empty() {

@@ -15,7 +15,7 @@ import java.nio.ByteOrder;
  * can be held against the kernel's PTX signature (KernelSignature) first.
  */
 public final class KernelArgs {
-    static final int MAX_ARGS = 24;
+    static final int MAX_ARGS = 32;
     /** What wrote a slot. */
     static final byte PTR = 1, I32 = 2, I64 = 3, F32 = 4;
     private final ByteBuffer slots = ByteBuffer.allocateDirect(8 * MAX_ARGS).order(ByteOrder.nativeOrder());

@@ -8,6 +8,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import static io.electra.engine.DType.BF16;
 import static io.electra.engine.DType.F32;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /** elementwise.cu against the CPU backend: odd sizes, ELECTRA-Small (C 256, FFN 1024) and Base (C 768, FFN 3072). */
@@ -53,6 +54,29 @@ class ElementwiseGpuTest {
             tw.both(b -> b.biasBackward(dBias.on(b), dOut.on(b)));
             // a column sum of `rows` terms: cancellation makes the absolute tolerance grow with sqrt(rows)
             tw.expectClose("elementwise_backward_bias+reduce_forward_columns", dBias, 1e-5 * Math.sqrt(rows), 1e-4);
+        }
+    }
+
+    /**
+     * A BF16 gradient's bias sums (the attention's gradient of the fused projection in mixed precision):
+     * against the CPU on the same values, and bit for bit the F32 kernel's sums of the widened values.
+     */
+    @ParameterizedTest(name = "[{0}, {1}]")
+    @CsvSource({"1, 1", "33, 33", "1000, 768", "1024, 3072"})
+    void biasBackwardOfABf16GradientMatchesTheCpu(int rows, int cols) {
+        try (Twins tw = new Twins(rows * 31L + cols)) {
+            Twin dOut = tw.bf16Normal(1, rows, cols), dBias = tw.normal(1, cols);  // CPU side: the same values, F32
+            float[] start = tw.gpu.downloadFloat(dBias.gpu());
+            tw.both(b -> b.biasBackward(dBias.on(b), dOut.on(b)));
+            tw.expectClose("elementwise_backward_bias_bf16+reduce_forward_columns", dBias, 1e-5 * Math.sqrt(rows), 1e-4);
+            Tensor wide = tw.gpu.allocate(DType.F32, rows, cols), viaF32 = tw.gpu.allocate(DType.F32, cols);
+            tw.gpu.copy(wide, dOut.gpu());
+            tw.gpu.upload(viaF32, start);
+            tw.gpu.biasBackward(viaF32, wide);
+            assertArrayEquals(tw.gpu.downloadFloat(viaF32), tw.gpu.downloadFloat(dBias.gpu()),
+                    "the bf16 kernel sums in the f32 kernel's order");
+            tw.gpu.free(wide);
+            tw.gpu.free(viaF32);
         }
     }
 

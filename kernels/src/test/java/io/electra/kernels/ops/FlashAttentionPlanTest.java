@@ -90,6 +90,35 @@ class FlashAttentionPlanTest {
                 t(DType.I32, 2, 4, 33, 64), mask, lse, 0f));
     }
 
+    @Test
+    void aFusedProjectionCallTakesItsHeadsFromTheColumnsAndChecksTheContext() {
+        Tensor qkv = t(DType.BF16, 2, 33, 3 * 4 * 64), mask = t(DType.I32, 2, 33), lse = t(DType.F32, 2, 4, 33);
+        assertEquals(new FlashAttentionCall(DType.BF16, 2, 4, 33, 64),
+                FlashAttentionCall.ofQkv("forward", qkv, 4, mask, lse, 0.1f, t(DType.BF16, 2, 33, 256)));
+        expectError("is not [B, T, 3 * 5 heads * D]", () -> FlashAttentionCall.ofQkv("forward", qkv, 5, mask, lse, 0f));
+        expectError("must be BF16 [2, 33, 256], the context of qkv",
+                () -> FlashAttentionCall.ofQkv("forward", qkv, 4, mask, lse, 0f, t(DType.F32, 2, 33, 256)));
+        expectError("must be BF16 [2, 33, 256]", () -> FlashAttentionCall.ofQkv("backward", qkv, 4, mask, lse, 0f,
+                t(DType.BF16, 2, 33, 256), t(DType.BF16, 2, 256, 33)));
+        expectError("head dim 48 of qkv", () -> FlashAttentionCall.ofQkv("forward", t(DType.F32, 2, 33, 3 * 4 * 48), 4, mask, lse, 0f));
+        expectError("log-sum-exp, F32 [2, 4, 33]", () -> FlashAttentionCall.ofQkv("forward", qkv, 4, mask, t(DType.F32, 2, 33, 4), 0f));
+        expectError("must be F32 or BF16", () -> FlashAttentionCall.ofQkv("forward", t(DType.I32, 2, 33, 3 * 4 * 64), 4, mask, lse, 0f));
+    }
+
+    @Test
+    void headsLayoutsPlaceElementsWhereTheTensorsHaveThem() {
+        int H = 4, T = 33, D = 64, C = H * D;
+        // element (b, h, t, d) of each layout, against the index its tensor gives it
+        int b = 1, h = 2, tt = 5, d = 7;
+        assertEquals(((long) (b * H + h) * T + tt) * D + d, at(HeadsLayout.heads(H, T, D), b, h, tt, d));
+        assertEquals(((long) b * T + tt) * 3 * C + h * D + d, at(HeadsLayout.qkv(H, T, D), b, h, tt, d));
+        assertEquals(((long) b * T + tt) * C + h * D + d, at(HeadsLayout.context(H, T, D), b, h, tt, d));
+    }
+
+    private static long at(HeadsLayout l, int b, int h, int t, int d) {
+        return b * l.batch() + (long) h * l.head() + (long) t * l.row() + d;
+    }
+
     private static void expectError(String fragment, Runnable call) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call::run);
         assertTrue(e.getMessage().contains(fragment), "message '" + e.getMessage() + "' lacks '" + fragment + "'");

@@ -75,13 +75,16 @@ class PtxSignaturesTest {
         KernelSignature dropout = ptx.get("dropout_forward");
         assertEquals("PPffPiiiiP", classes(dropout));
         assertEquals(".u64", dropout.type(9));
-        // flash_attention.cu (FLASH_ENTRIES): out, lse, q, k, v, keyMask, H, T, scale, p, keepScale, stream arguments
+        // flash_attention.cu (FLASH_ENTRIES): out, lse, q, k, v, keyMask, H, T, the two heads layouts (batch
+        // stride i64, head and row strides), [accumulate,] scale, p, keepScale, stream arguments
         for (String type : new String[] {"f32", "bf16"}) {
             for (int d : new int[] {16, 32, 64}) {
-                assertEquals("PPPPPPiifffiiiiP", classes(ptx.get("flash_attention_forward_" + type + "_d" + d)));
-                assertEquals("PPPPPPPPiifffiiiiP", classes(ptx.get("flash_attention_backward_dq_" + type + "_d" + d)));
-                assertEquals("PPPPPPPPPiifffiiiiP", classes(ptx.get("flash_attention_backward_dkdv_" + type + "_d" + d)));
+                assertEquals("PPPPPPiiPiiPiifffiiiiP", classes(ptx.get("flash_attention_forward_" + type + "_d" + d)));
+                assertEquals("PPPPPPPPiiPiiPiiifffiiiiP", classes(ptx.get("flash_attention_backward_dq_" + type + "_d" + d)));
+                assertEquals("PPPPPPPPPiiPiiPiiifffiiiiP", classes(ptx.get("flash_attention_backward_dkdv_" + type + "_d" + d)));
             }
+            // delta, dOut, out, H, T, rows, D, out's layout
+            assertEquals("PPPiiPiPii", classes(ptx.get("flash_attention_backward_prep_" + type)));
         }
         // gemm_tc.cu (GEMM_TC_ENTRY): C, A, B, M, N, K, three batch strides, alpha, accumulate, outBf16, epilogue, bias, aux
         ptx.keySet().stream().filter(n -> n.startsWith("gemm_tc_forward_"))
