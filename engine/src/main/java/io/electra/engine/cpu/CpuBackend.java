@@ -263,7 +263,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void biasBackward(Tensor dBias, Tensor dOut) {
         Check c = new Check(this, "biasBackward").vector(dBias, dOut.cols());
-        if (dOut.dtype() == DType.BF16) c.floats(dBias).owned(dOut).that(dBias.dtype() == DType.F32,
+        if (dOut.dtype() == DType.BF16) c.owned(dBias, dOut).that(dBias.dtype() == DType.F32,
                 "a BF16 " + dOut.describe() + " sums into an F32 dBias, not " + dBias.describe());
         else c.floats(dBias, dOut);
         elementwise.biasBackward(dBias, dOut);

@@ -32,6 +32,27 @@ class MixedPrecisionOpsTest {
         cpu.close();
     }
 
+    /** A BF16 out of matmulBias (the fused query/key/value projection) is the F32 product plus bias, rounded once. */
+    @Test
+    void matmulBiasIntoBf16RoundsTheF32SumOnce() {
+        Random rnd = new Random(12);
+        int rows = 7, in = 16, out = 24;
+        Tensor x = cpu.allocate(DType.BF16, rows, in), w = cpu.allocate(DType.BF16, out, in), bias = cpu.allocate(DType.F32, out);
+        cpu.upload(x, gaussian(rnd, rows * in));
+        cpu.upload(w, gaussian(rnd, out * in));
+        cpu.upload(bias, gaussian(rnd, out));
+        Tensor wide = cpu.allocate(DType.F32, rows, out), got = cpu.allocate(DType.BF16, rows, out);
+        cpu.matmulBias(wide, x, false, w, true, bias);
+        cpu.matmulBias(got, x, false, w, true, bias);
+        float[] f = cpu.downloadFloat(wide), g = cpu.downloadFloat(got);
+        int rounded = 0;
+        for (int i = 0; i < f.length; i++) {
+            assertEquals(HalfFloats.roundToBf16(f[i]), g[i], "element " + i);
+            if (HalfFloats.roundToBf16(f[i]) != f[i]) rounded++;
+        }
+        assertTrue(rounded > f.length / 2, "the F32 sums are not bf16 numbers already");
+    }
+
     @Test
     void bf16LinearIsTheFp32LinearOfRoundedOperands() {
         Random rnd = new Random(8);

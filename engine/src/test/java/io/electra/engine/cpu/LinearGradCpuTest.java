@@ -62,6 +62,27 @@ class LinearGradCpuTest {
         }
     }
 
+    /** Mixed precision hands the attention's BF16 gradient to biasBackward: the sums of its exact widening, same order. */
+    @Test
+    void biasBackwardSumsABf16GradientAsItsF32Widening() {
+        Random rnd = new Random(37);
+        for (int[] s : SHAPES) {
+            int rows = s[0], cols = s[1];
+            Tensor bf16 = cpu.allocate(DType.BF16, rows, cols), wide = cpu.allocate(DType.F32, rows, cols);
+            cpu.upload(bf16, gaussian(rnd, rows * cols, 1));
+            cpu.copy(wide, bf16);
+            float[] start = gaussian(rnd, cols, 1);
+            Tensor want = upload(start, cols), got = upload(start, cols);
+            cpu.biasBackward(want, wide);
+            cpu.biasBackward(got, bf16);
+            assertSameBits("[" + rows + ", " + cols + "]", cpu.downloadFloat(want), cpu.downloadFloat(got));
+        }
+        Tensor bf16 = cpu.allocate(DType.BF16, 4, 3).named("dOut");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> cpu.biasBackward(cpu.allocate(DType.BF16, 3).named("dBias"), bf16));
+        assertTrue(e.getMessage().contains("dBias BF16[3]") && e.getMessage().contains("dOut BF16[4, 3]"), e.getMessage());
+    }
+
     @Test
     void argumentErrorsNameTheTensors() {
         Tensor dOut = cpu.allocate(DType.F32, 4, 3).named("dOut"), pre = cpu.allocate(DType.F32, 4, 3).named("pre");
