@@ -14,8 +14,9 @@ import java.util.List;
  *       N = B*T rows, K selected rows. "Row-wise" kernels treat a tensor as {@code rowsFlat() x cols()}.</li>
  *   <li>Float kernels accept F32 and, on the CPU, F64 (all tensors of one call share the dtype);
  *       ids, targets, masks and indices are I32. A scalar is a tensor of shape {@code []} or {@code [1]}.
- *       Mixed precision adds BF16 in exactly two places, {@link #matmul} and the attention pair (see
- *       there); {@link #copy} converts between F32 and BF16. A BF16 operand widens exactly to f32,
+ *       Mixed precision adds BF16 to {@link #matmul} (and its fused forms), the attention methods
+ *       and the heads copies (see there), and a BF16 gradient to {@link #biasBackward};
+ *       {@link #copy} converts between F32 and BF16. A BF16 operand widens exactly to f32,
  *       the math runs in f32 with f32 accumulation, and a BF16 result is rounded once to nearest
  *       even ({@link io.electra.engine.io.HalfFloats#floatToBf16}).</li>
  *   <li>Scalars that change between steps (learning rate, loss gradient) are device tensors, never

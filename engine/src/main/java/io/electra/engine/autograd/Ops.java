@@ -16,12 +16,14 @@ import io.electra.engine.Tensor;
  * nothing else. Linear multiplies bf16 operands (the activation rounded on the way in, once per step
  * however many projections read it, and in the backward the output gradient; the weight's persistent
  * {@link Var#bf16Copy} when it has one, else the weight rounded per call) with f32 accumulation into
- * an F32 output and F32 parameter gradients. splitHeads rounds the projections to BF16 heads in the
- * same pass, attention runs on them and returns a BF16 context, mergeHeads keeps it BF16 and the
- * output projection reads it as it is: the attention block's activations and their gradients are
- * BF16, as under PyTorch's autocast. Attention called on F32 heads rounds them itself and hands back
- * an F32 context. The feed-forward's GELU output is stored BF16 (rounded where it was made, with an
- * F32 gradient), since only the next GEMM reads it. LayerNorm, softmax, GELU, dropout, embeddings and
+ * an F32 output and F32 parameter gradients. In {@link #selfAttention} the fused query/key/value
+ * projection writes BF16 (the f32 sum rounded once), the attention reads its heads in place and
+ * returns a BF16 context that the output projection reads as it is, and the heads' gradients come
+ * back BF16 into the projection's BF16 gradient: the attention block's activations and their
+ * gradients are BF16, as under PyTorch's autocast. (The older pieces, splitHeads into BF16 heads,
+ * attention and mergeHeads, give the same bits; attention called on F32 heads rounds them itself and
+ * hands back an F32 context.) The feed-forward's GELU output is stored BF16 (rounded where it was
+ * made, with an F32 gradient), since only the next GEMM reads it. LayerNorm, softmax, GELU, dropout, embeddings and
  * the losses see only F32 values, so their statistics stay in fp32.
  *
  * <p>Shape legend: N rows (batch*seq), C channels, B batch, T sequence, H heads, D head size,
