@@ -42,7 +42,9 @@ struct Problem {
         int accumulate = 0, outBf16 = 0, epilogue = 0;
         const float* bias = nullptr;
         void* aux = nullptr;
-        void* params[] = {&c, &a, &b, &M, &N, &K, &zero, &zero, &zero, &alpha, &accumulate, &outBf16, &epilogue, &bias, &aux};
+        float* partials = nullptr;
+        void* params[] = {&c, &a, &b, &M, &N, &K, &zero, &zero, &zero, &alpha, &accumulate, &outBf16, &epilogue, &bias, &aux,
+                          &partials};
         emu::reset_access_stats();
         return emu::launch(k, {(unsigned)((N + bn - 1) / bn), (unsigned)((M + bm - 1) / bm), 1}, {threads, 1, 1}, smem, params);
     }

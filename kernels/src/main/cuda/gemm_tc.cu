@@ -1,7 +1,8 @@
 // gemm_tc.cu: bf16 tensor-core matrix multiply, fp32 accumulation, fused epilogues.
 //
 // CPU reference: CpuBackend.matmul on the bf16 inputs widened to f32, then the epilogue of
-// gemm_epilogue.cuh (none, bias, bias+GELU saving the pre-activation, residual add).
+// gemm_epilogue.cuh (none, bias, bias+GELU saving the pre-activation, residual add, GELU gradient,
+// optional column partials of the result for a bias gradient).
 // Layouts nn, nt, tn name op(A), op(B) as in gemm.cu: A [M, K] or stored [K, M]; B [K, N] or
 // stored [N, K]; C [M, N]. (tt is not used by the model.) A linear layer y = x W^T is nt; its
 // backward is dx = dy W (nn) and dW += dy^T x (tn).
@@ -29,7 +30,7 @@
 template <bool TA, bool TB, int BM, int BN, int WM, int WN, int STAGES, int VEC>
 __device__ __forceinline__ void gemm_tc(void* C, const bf16_t* A, const bf16_t* B, int M, int N, int K, i64 strideA,
                                         i64 strideB, i64 strideC, float alpha, int accumulate, int bf16Flags,
-                                        int epilogue, const float* bias, void* aux) {
+                                        int epilogue, const float* bias, void* aux, float* partials) {
     constexpr int WARPS_N = BN / WN, THREADS = (BM / WM) * WARPS_N * 32;
     constexpr int MT = WM / 16, NT = WN / 8;  // mma tiles per warp
     // Shared tiles, as stored: A [BM, BK] (n) or [BK, BM] (t); B [BN, BK] (t) or [BK, BN] (n).
@@ -120,16 +121,17 @@ __device__ __forceinline__ void gemm_tc(void* C, const bf16_t* A, const bf16_t* 
         }
     }
     __syncthreads();
-    write_epilogue<BM, BN, THREADS>(Cs, C, aux, bias, M, N, m0, n0, cOffset, accumulate, bf16Flags, epilogue);
+    write_epilogue<BM, BN, THREADS>(Cs, C, aux, bias, M, N, m0, n0, cOffset, accumulate, bf16Flags, epilogue, partials);
 }
 
 // One entry point per layout, tile and copy width: gemm_tc_forward_<layout>_<BM>x<BN>[_even].
 #define GEMM_TC_ENTRY(NAME, TA, TB, BM, BN, WM, WN, STAGES, VEC, MIN_BLOCKS)                                       \
     extern "C" __global__ void __launch_bounds__((BM / WM) * (BN / WN) * 32, MIN_BLOCKS)                           \
         NAME(void* C, const bf16_t* A, const bf16_t* B, int M, int N, int K, i64 strideA, i64 strideB, i64 strideC, \
-             float alpha, int accumulate, int bf16Flags, int epilogue, const float* bias, void* aux) {                \
+             float alpha, int accumulate, int bf16Flags, int epilogue, const float* bias, void* aux,             \
+             float* partials) {                                                                                   \
         gemm_tc<TA, TB, BM, BN, WM, WN, STAGES, VEC>(C, A, B, M, N, K, strideA, strideB, strideC, alpha,           \
-                                                     accumulate, bf16Flags, epilogue, bias, aux);                    \
+                                                     accumulate, bf16Flags, epilogue, bias, aux, partials);          \
     }
 
 // 128 x 128, 8 warps of 64 x 32, 4 stages (64 KiB): the large GEMMs (FFN, logits, big M).

@@ -92,7 +92,7 @@ __device__ __forceinline__ void wgmma_step(float (&acc)[BN / 2], uint64_t a, uin
 template <bool TA, bool TB, int BM, int BN, int STAGES>
 __device__ __forceinline__ void gemm_wgmma(void* C, const bf16_t* A, const bf16_t* B, int M, int N, int K, i64 strideA,
                                            i64 strideB, i64 strideC, float alpha, int accumulate, int bf16Flags,
-                                           int epilogue, const float* bias, void* aux) {
+                                           int epilogue, const float* bias, void* aux, float* partials) {
     static_assert(BM % 64 == 0 && (BN == 128 || BN == 256) && STAGES >= 3, "tile shape");
     constexpr int THREADS = BM / 64 * 128;
     constexpr uint32_t A_BYTES = BM * WG_ROW_BYTES, B_BYTES = BN * WG_ROW_BYTES, STAGE_BYTES = A_BYTES + B_BYTES;
@@ -160,16 +160,17 @@ __device__ __forceinline__ void gemm_wgmma(void* C, const bf16_t* A, const bf16_
         *(float2*)&Cs[epilogue_slot<BN>(r + 8, c)] = make_float2(alpha * acc[4 * j + 2], alpha * acc[4 * j + 3]);
     }
     __syncthreads();
-    write_epilogue<BM, BN, THREADS>(Cs, C, aux, bias, M, N, m0, n0, cOffset, accumulate, bf16Flags, epilogue);
+    write_epilogue<BM, BN, THREADS>(Cs, C, aux, bias, M, N, m0, n0, cOffset, accumulate, bf16Flags, epilogue, partials);
 }
 
 // One entry point per layout and tile: gemm_wgmma_forward_<layout>_<BM>x<BN>.
 #define GEMM_WGMMA_ENTRY(NAME, TA, TB, BM, BN, STAGES, MIN_BLOCKS)                                                   \
     extern "C" __global__ void __launch_bounds__(BM / 64 * 128, MIN_BLOCKS)                                         \
         NAME(void* C, const bf16_t* A, const bf16_t* B, int M, int N, int K, i64 strideA, i64 strideB, i64 strideC, \
-             float alpha, int accumulate, int bf16Flags, int epilogue, const float* bias, void* aux) {                \
+             float alpha, int accumulate, int bf16Flags, int epilogue, const float* bias, void* aux,             \
+             float* partials) {                                                                                   \
         gemm_wgmma<TA, TB, BM, BN, STAGES>(C, A, B, M, N, K, strideA, strideB, strideC, alpha, accumulate, bf16Flags, \
-                                           epilogue, bias, aux);                                                    \
+                                           epilogue, bias, aux, partials);                                          \
     }
 
 // 128 x 256, 2 warpgroups, 4 stages (192 KiB): the large GEMMs (FFN, logits, big M).

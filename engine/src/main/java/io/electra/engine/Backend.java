@@ -157,6 +157,20 @@ public interface Backend extends AutoCloseable {
         copy(out, wide);
     }
 
+    /**
+     * The feed-forward's gradient through its GELU, from the product that makes the GELU output's
+     * gradient: g = (op(a) @ op(b)) * gelu'(preActivation), out = g (overwritten; a BF16 out rounded once),
+     * dBias (may be null) += column sums of g, as {@link #linearOutputGrad} sums them. The same values as
+     * {@link #matmul} into a temporary of preActivation's dtype, then linearOutputGrad (the default); a GPU
+     * does it in the product's epilogue, so the GELU output's gradient is never stored.
+     */
+    default void matmulGeluBackward(Tensor out, Tensor dBias, Tensor a, boolean transA, Tensor b, boolean transB,
+                                    Tensor preActivation) {
+        Tensor wide = allocateTempUnfilled(preActivation.dtype(), preActivation.shape());
+        matmul(wide, a, transA, b, transB, 1f, false);
+        linearOutputGrad(out, dBias, wide, preActivation);
+    }
+
     /** out[N,C] = in[N,C] + bias[C] (out may be in). */
     void biasAdd(Tensor out, Tensor in, Tensor bias);
 

@@ -76,7 +76,7 @@ public final class CudaBackend implements Backend {
         softmax = new SoftmaxKernels(runtime, operands);
         heads = new HeadsKernels(runtime, operands);
         gemm = new GemmKernels(runtime, operands);
-        gemmTc = new GemmTcKernels(runtime, operands);
+        gemmTc = new GemmTcKernels(runtime, operands, reduce);
         dropout = new DropoutKernels(runtime, operands);
         attention = new AttentionKernels(runtime, operands, gemm, softmax, dropout);
         flash = new FlashAttentionKernels(runtime, operands);
@@ -313,6 +313,18 @@ public final class CudaBackend implements Backend {
         runtime.bind();
         if (fusable(out, a, transA, b, transB)) gemmTc.matmulBiasGelu(out, preActivation, a, transA, b, transB, bias);
         else Backend.super.matmulBiasGelu(out, preActivation, a, transA, b, transB, bias);
+    }
+
+    /**
+     * The feed-forward's gradient into its pre-activation in the tensor-core GEMM's epilogue (with the
+     * bias gradient's column sums) where {@link #matmulBias} fuses, else the product, then the elementwise pass.
+     */
+    @Override
+    public void matmulGeluBackward(Tensor out, Tensor dBias, Tensor a, boolean transA, Tensor b, boolean transB,
+                                   Tensor preActivation) {
+        runtime.bind();
+        if (fusable(out, a, transA, b, transB)) gemmTc.matmulGeluGrad(out, dBias, a, transA, b, transB, preActivation);
+        else Backend.super.matmulGeluBackward(out, dBias, a, transA, b, transB, preActivation);
     }
 
     /** Whether the tensor-core GEMM runs this product, so its epilogue can take the bias (and GELU). */

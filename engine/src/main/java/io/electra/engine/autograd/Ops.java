@@ -121,13 +121,64 @@ public final class Ops {
     }
 
     /**
-     * dense2(gelu(dense1(x))), the feed-forward block, with dense1 = (w1, b1) and dense2 = (w2, b2). In
+     * dense2(gelu(dense1(x))), the feed-forward block, with dense1 = (w1, b1) and dense2 = (w2, b2): the
+     * values and gradients of {@code linear(linearGelu(x, w1, b1), w2, b2)}, with less memory traffic. In
      * mixed precision the GELU output, which only dense2's GEMMs read, leaves dense1's epilogue already
-     * rounded to bf16 (the same bits as rounding the F32 output on the way into dense2, without writing
-     * and reading it in F32); its gradient stays F32. Otherwise {@code linear(linearGelu(x, w1, b1), w2, b2)}.
+     * rounded to bf16 (the same bits as rounding it on the way into dense2). In the backward, dense1's
+     * output gradient comes straight from dense2's input-gradient product through GELU's derivative
+     * ({@link Backend#matmulGeluBackward}, with dense1's bias sums): the GELU output's own [N, 4C]
+     * gradient is never stored.
      */
     public Var feedForward(Var x, Var w1, Var b1, Var w2, Var b2) {
-        return linear(linear(x, w1, b1, true, true), w2, b2, false, false);
+        Tensor xv = x.value(), w1v = w1.value(), w2v = w2.value();
+        int in = xv.cols(), rows = xv.rowsFlat(), hidden = w1v.dim(0), outDim = w2v.dim(0);
+        if (w1v.rank() != 2 || w1v.dim(1) != in || w2v.rank() != 2 || w2v.dim(1) != hidden || b1 == null || b2 == null) {
+            throw new IllegalArgumentException("feedForward: " + xv.describe() + " does not fit weights " + w1v.describe()
+                    + " and " + w2v.describe() + " (both with biases)");
+        }
+        boolean g = tape.needsGrad(x, w1, b1, w2, b2);
+        boolean mixed = bf16(xv) || xv.dtype() == DType.BF16;
+        DType wide = mixed ? DType.F32 : xv.dtype();
+        Tensor x2 = xv.view(rows, in);
+        Tensor xa = bf16(xv) ? roundedBf16(x, x2) : x2;
+        Tensor w1a = gemmWeight(w1, mixed), w2a = gemmWeight(w2, mixed);
+        // pre = x W1^T + b1 (kept for the backward), h = gelu(pre) (only the second GEMM reads it: bf16 in mixed precision)
+        Tensor pre = b.allocateTempUnfilled(wide, rows, hidden), h = b.allocateTempUnfilled(mixed ? DType.BF16 : wide, rows, hidden);
+        b.matmulBiasGelu(h, pre, xa, false, w1a, true, b1.value());
+        int[] outShape = xv.shape();
+        outShape[outShape.length - 1] = outDim;
+        Var y = new Var(b.allocateTempUnfilled(wide, outShape), g);
+        b.matmulBias(y.value().view(rows, outDim), h, false, w2a, true, b2.value());
+        if (g) tape.record(() -> {
+            Tensor dy = y.grad();
+            if (dy == null) return;
+            Tensor dy2 = dy.view(rows, outDim);
+            // the second linear's output gradient, as linear's backward makes it ready for the GEMMs
+            Tensor d2 = dy2, db2 = b2.requiresGrad() ? tape.gradOf(b2) : null;
+            if (mixed) {
+                d2 = b.allocateTempUnfilled(DType.BF16, rows, outDim);
+                b.linearOutputGrad(d2, db2, dy2, null);
+            } else if (db2 != null) {
+                b.biasBackward(db2, dy2);
+            }
+            if (w2.requiresGrad()) b.matmul(tape.gradOf(w2), d2, true, h, false, 1f, true);
+            if (!x.requiresGrad() && !w1.requiresGrad() && !b1.requiresGrad()) return;
+            // the first linear's output gradient straight from the product d2 W2, through GELU (and its bias sums)
+            Tensor d1 = b.allocateTempUnfilled(mixed ? DType.BF16 : wide, rows, hidden);
+            b.matmulGeluBackward(d1, b1.requiresGrad() ? tape.gradOf(b1) : null, d2, false, w2a, false, pre);
+            if (x.requiresGrad()) {
+                boolean first = x.grad() == null;  // the first contribution overwrites an unfilled buffer
+                b.matmul(tape.gradForWrite(x).view(rows, in), d1, false, w1a, false, 1f, !first);
+            }
+            if (w1.requiresGrad()) b.matmul(tape.gradOf(w1), d1, true, xa, false, 1f, true);
+        });
+        return y;
+    }
+
+    /** The weight as the GEMMs read it: in mixed precision its persistent bf16 copy (or its rounding now). */
+    private Tensor gemmWeight(Var w, boolean mixed) {
+        if (!mixed) return w.value();
+        return w.bf16Copy() != null ? w.bf16Copy() : toBf16(w.value());
     }
 
     private Var linear(Var x, Var w, Var bias, boolean gelu) {
@@ -135,9 +186,9 @@ public final class Ops {
     }
 
     /**
-     * {@code bf16Inner}: in mixed precision y, which only bf16 consumers read, is stored BF16: a GELU
-     * output that only another linear reads (its gradient stays F32), or the fused query/key/value
-     * projection that only the attention reads (its gradient is BF16, as the attention writes it).
+     * {@code bf16Inner}: in mixed precision y, which only bf16 consumers read, is stored BF16 (the fused
+     * query/key/value projection that only the attention reads; its gradient is BF16, as the attention
+     * writes it; with GELU the gradient would stay F32).
      */
     private Var linear(Var x, Var w, Var bias, boolean gelu, boolean bf16Inner) {
         Tensor xv = x.value(), wv = w.value();
@@ -159,7 +210,7 @@ public final class Ops {
         // with GELU, the product (+ bias) lands in pre and y = gelu(pre); the backward turns dy into dPre
         Tensor pre2 = gelu ? b.allocateTempUnfilled(yType, rows, outDim) : y2;
         Tensor xa = bf16(xv) ? roundedBf16(x, x2) : x2;
-        Tensor wa = mixed ? (w.bf16Copy() != null ? w.bf16Copy() : toBf16(wv)) : wv;
+        Tensor wa = gemmWeight(w, mixed);
         if (gelu) b.matmulBiasGelu(y2, pre2, xa, false, wa, true, bias.value());
         else if (bias != null) b.matmulBias(y2, xa, false, wa, true, bias.value());
         else b.matmul(y2, xa, false, wa, true, 1f, false);

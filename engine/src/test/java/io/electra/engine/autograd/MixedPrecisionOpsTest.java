@@ -146,7 +146,10 @@ class MixedPrecisionOpsTest {
                     Var y = gelu ? ops.linearGelu(xv, wv, bv) : ops.linear(xv, wv, bv);
                     Tensor seed = upload(dy, rows, out);
                     tape.record(() -> cpu.accumulate(tape.gradOf(y), seed, 1f));
-                    tape.backward(ops.sum(new Var(cpu.allocateTemp(DType.F32, 1), true), 0f));
+                    geluGradProducts[0] = 0;
+                tape.backward(ops.sum(new Var(cpu.allocateTemp(DType.F32, 1), true), 0f));
+                // fused, the first layer's gradient comes out of the second's product: the GELU output's is never stored
+                assertEquals(fused, geluGradProducts[0], precision + ": matmulGeluBackward calls");
 
                     boolean mixed = precision == Precision.BF16;
                     Tensor xa = mixed ? bf16(xv.value()) : xv.value(), wa = mixed ? bf16(wv.value()) : wv.value();
@@ -179,8 +182,9 @@ class MixedPrecisionOpsTest {
 
     /**
      * feedForward is linear(linearGelu(...)) to the last bit, forward and every gradient, in both
-     * precisions; in mixed precision its GELU output is stored BF16 (an F32 gradient), so nothing rounds
-     * an [N, F] tensor with copy on the way into the second GEMM.
+     * precisions; in mixed precision its GELU output is stored BF16, so nothing rounds an [N, F] tensor
+     * with copy on the way into the second GEMM, and the backward takes the first layer's output
+     * gradient from one matmulGeluBackward.
      */
     @Test
     void feedForwardIsTheTwoLinearsBitForBit() {
@@ -188,10 +192,11 @@ class MixedPrecisionOpsTest {
         int rows = 9, c = 12, f = 20;
         float[] x = gaussian(rnd, rows * c), dy = gaussian(rnd, rows * c);
         float[] w1 = gaussian(rnd, f * c), b1 = gaussian(rnd, f), w2 = gaussian(rnd, c * f), b2 = gaussian(rnd, c);
-        int[] innerCopies = {0};
+        int[] innerCopies = {0}, geluGradProducts = {0};
         Backend counting = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[]{Backend.class},
                 (proxy, method, args) -> {
                     if (method.getName().equals("copy") && ((Tensor) args[0]).size() == (long) rows * f) innerCopies[0]++;
+                    if (method.getName().equals("matmulGeluBackward")) geluGradProducts[0]++;
                     try {
                         return method.invoke(cpu, args);
                     } catch (java.lang.reflect.InvocationTargetException e) {
@@ -213,7 +218,10 @@ class MixedPrecisionOpsTest {
                 }
                 Tensor seed = upload(dy, rows, c);
                 tape.record(() -> cpu.accumulate(tape.gradOf(y), seed, 1f));
+                geluGradProducts[0] = 0;
                 tape.backward(ops.sum(new Var(cpu.allocateTemp(DType.F32, 1), true), 0f));
+                // fused, the first layer's gradient comes out of the second's product: the GELU output's is never stored
+                assertEquals(fused, geluGradProducts[0], precision + ": matmulGeluBackward calls");
                 results[fused] = new float[][]{cpu.downloadFloat(y.value()), cpu.downloadFloat(xv.grad()),
                         cpu.downloadFloat(w1v.grad()), cpu.downloadFloat(b1v.grad()), cpu.downloadFloat(w2v.grad()),
                         cpu.downloadFloat(b2v.grad())};

@@ -29,6 +29,8 @@ import java.util.Set;
  *       {@code setRngStepOffset} fail the capture: a replay could not repeat them, as a CUDA capture
  *       fails on a host read, a synchronisation or an allocation.</li>
  * </ul>
+ * A default method of the interface that the target does not override is not one call but its parts:
+ * it runs on the recorder, so what it calls is recorded (and its temporaries allocated) as above.
  * A replayed call passes its captured RngKey to the target, which moves it by its current
  * {@link Backend#setRngStepOffset} at replay time, exactly as a GPU kernel reads the offset word when
  * it runs. Calls made outside a capture go straight to the target.
@@ -85,6 +87,11 @@ public final class RecordingBackend implements InvocationHandler {
             if (recording != null && name.equals("allocateTemp")) recording.add(new Call(FILL, new Object[]{result, 0.0}));
             return result;
         }
+        if (method.isDefault() && !overridden(method)) {
+            // a composite the target does not implement itself: its parts are what the device would run, so they
+            // are recorded one by one (and its temporaries allocated now, as host bookkeeping, as on a GPU)
+            return InvocationHandler.invokeDefault(proxy, method, args);
+        }
         if (REFUSED.contains(name) || method.getReturnType() != void.class) {
             String why = name + " inside a captured step: a replay cannot repeat it (a captured step may not download, "
                     + "upload, synchronize, allocate persistent memory or set the RNG step offset)";
@@ -93,6 +100,15 @@ public final class RecordingBackend implements InvocationHandler {
         }
         recording.add(new Call(method, args.clone()));
         return null;
+    }
+
+    /** Whether the target has its own implementation of an interface default method. */
+    private boolean overridden(Method method) {
+        try {
+            return !target.getClass().getMethod(method.getName(), method.getParameterTypes()).isDefault();
+        } catch (NoSuchMethodException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private StepCapture capture(Runnable step) {

@@ -44,7 +44,8 @@ record GemmTcCall(int m, int n, int k, int batch, boolean transA, boolean transB
             throw new IllegalArgumentException(where + ": the " + epilogue + " epilogue needs an F32 bias [" + n + "], got "
                     + (bias == null ? "none" : bias.describe()));
         }
-        boolean needsAux = epilogue == GemmTcKernels.Epilogue.BIAS_GELU || epilogue == GemmTcKernels.Epilogue.RESIDUAL;
+        boolean needsAux = epilogue == GemmTcKernels.Epilogue.BIAS_GELU || epilogue == GemmTcKernels.Epilogue.RESIDUAL
+                || epilogue == GemmTcKernels.Epilogue.GELU_GRAD;
         boolean auxType = aux != null && (aux.dtype() == DType.F32 || aux.dtype() == DType.BF16);
         if (needsAux && (!auxType || !aux.sameShape(out))) {
             String role = epilogue == GemmTcKernels.Epilogue.RESIDUAL ? "residual" : "pre-activation";

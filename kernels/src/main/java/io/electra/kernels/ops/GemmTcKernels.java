@@ -6,11 +6,12 @@ import io.electra.kernels.runtime.CudaRuntime;
 import io.electra.kernels.runtime.Family;
 import io.electra.kernels.runtime.Kernel;
 import io.electra.kernels.runtime.Launcher;
+import io.electra.kernels.runtime.Workspace;
 
 /**
  * Launcher for the bf16 tensor-core GEMMs: out (=|+=) alpha op(a) op(b) with a, b BF16, out F32
  * or BF16, 2-D or 3-D batched over axis 0, layouts nn, nt and tn, and the fused epilogues bias,
- * bias+GELU (saving the pre-activation) and residual add. Two kernels compute the same function:
+ * bias+GELU (saving the pre-activation), residual add and GELU gradient (with a bias gradient's sums). Two kernels compute the same function:
  * gemm_wgmma.sm_90a.cu (Hopper's warpgroup MMA) where the device is compute capability 9.0 and
  * the operands allow 16-byte copies, else gemm_tc.cu (mma.sync, sm_80 on). The tile comes from
  * {@link GemmWgmmaTile#choose} or {@link GemmTcTile#choose}; the copy width from the operands'
@@ -19,19 +20,23 @@ import io.electra.kernels.runtime.Launcher;
 public final class GemmTcKernels {
     /** The system property that, set to false, keeps gemm_wgmma unused (for side-by-side comparisons). */
     public static final String WGMMA_PROPERTY = "electra.cuda.wgmma";
-    /** What the epilogue adds after alpha * product (+ out): codes as gemm_tc.cu's enum. */
-    public enum Epilogue { NONE, BIAS, BIAS_GELU, RESIDUAL }
+    /** What the epilogue does after alpha * product (+ out): codes as gemm_epilogue.cuh's enum. */
+    public enum Epilogue { NONE, BIAS, BIAS_GELU, RESIDUAL, GELU_GRAD }
 
     private static final String[] LAYOUTS = {"nn", "nt", "tn"};
     private final Launcher launcher;
     private final Operands operands;
+    private final ReduceKernels reduce;
+    private final Workspace workspace;
     private final int multiprocessors;
     private final Kernel[] kernels = new Kernel[LAYOUTS.length * GemmTcTile.values().length * 2];
     private final Kernel[] wgmma;  // by layout and GemmWgmmaTile; null where the device cannot run sm_90a
 
-    public GemmTcKernels(CudaRuntime runtime, Operands operands) {
+    public GemmTcKernels(CudaRuntime runtime, Operands operands, ReduceKernels reduce) {
         this.launcher = runtime.launcher();
         this.operands = operands;
+        this.reduce = reduce;
+        this.workspace = runtime.workspace();
         this.multiprocessors = runtime.multiprocessors();
         for (int layout = 0; layout < LAYOUTS.length; layout++) {
             for (GemmTcTile tile : GemmTcTile.values()) {
@@ -60,12 +65,23 @@ public final class GemmTcKernels {
 
     /** out (=|+=) alpha * op(a) @ op(b). */
     public void matmul(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, boolean accumulate) {
-        run(out, a, transA, b, transB, alpha, accumulate, Epilogue.NONE, null, null, null);
+        run(out, a, transA, b, transB, alpha, accumulate, Epilogue.NONE, null, null, null, null);
+    }
+
+    /**
+     * out = g = (op(a) @ op(b)) * gelu'(preActivation): the feed-forward's gradient into its pre-activation
+     * straight from the product that makes the GELU output's gradient, which is never stored; out F32 or
+     * rounded once to BF16. dBias (may be null, F32 [N]) += the column sums of g before that rounding:
+     * each CTA sums its tile's rows (gemm_epilogue.cuh's partials), reduce_forward_columns the CTAs in order.
+     */
+    public void matmulGeluGrad(Tensor out, Tensor dBias, Tensor a, boolean transA, Tensor b, boolean transB,
+                               Tensor preActivation) {
+        run(out, a, transA, b, transB, 1f, false, Epilogue.GELU_GRAD, null, preActivation, null, dBias);
     }
 
     /** out = op(a) @ op(b) + bias[N]: a linear layer with its bias. */
     public void matmulBias(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, Tensor bias) {
-        run(out, a, transA, b, transB, 1f, false, Epilogue.BIAS, bias, null, null);
+        run(out, a, transA, b, transB, 1f, false, Epilogue.BIAS, bias, null, null, null);
     }
 
     /**
@@ -73,17 +89,17 @@ public final class GemmTcKernels {
      * each F32 or BF16, so a mixed-precision feed-forward writes a BF16 out and keeps an F32 pre-activation.
      */
     public void matmulBiasGelu(Tensor out, Tensor preActivation, Tensor a, boolean transA, Tensor b, boolean transB, Tensor bias) {
-        run(out, a, transA, b, transB, 1f, false, Epilogue.BIAS_GELU, bias, preActivation, null);
+        run(out, a, transA, b, transB, 1f, false, Epilogue.BIAS_GELU, bias, preActivation, null, null);
     }
 
     /** out = op(a) @ op(b) + residual (same shape and dtype as out). */
     public void matmulResidual(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, Tensor residual) {
-        run(out, a, transA, b, transB, 1f, false, Epilogue.RESIDUAL, null, residual, null);
+        run(out, a, transA, b, transB, 1f, false, Epilogue.RESIDUAL, null, residual, null, null);
     }
 
     /** {@link #matmul} on gemm_tc with the tile forced, for the benchmark that measures the tile table. */
     public void matmulWithTile(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, GemmTcTile tile) {
-        run(out, a, transA, b, transB, 1f, false, Epilogue.NONE, null, null, tile);
+        run(out, a, transA, b, transB, 1f, false, Epilogue.NONE, null, null, tile, null);
     }
 
     /**
@@ -92,7 +108,13 @@ public final class GemmTcKernels {
      */
     public void matmulTc(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, boolean accumulate,
                          Epilogue epilogue, Tensor bias, Tensor aux, GemmTcTile tile) {
-        run(out, a, transA, b, transB, alpha, accumulate, epilogue, bias, aux, tile);
+        run(out, a, transA, b, transB, alpha, accumulate, epilogue, bias, aux, tile, null);
+    }
+
+    /** {@link #matmulGeluGrad} on gemm_tc with the tile forced, on any device (tests). */
+    public void matmulGeluGradTc(Tensor out, Tensor dBias, Tensor a, boolean transA, Tensor b, boolean transB, Tensor pre,
+                                 GemmTcTile tile) {
+        run(out, a, transA, b, transB, 1f, false, Epilogue.GELU_GRAD, null, pre, tile, dBias);
     }
 
     /**
@@ -102,7 +124,14 @@ public final class GemmTcKernels {
     public void matmulWgmma(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, boolean accumulate,
                             Epilogue epilogue, Tensor bias, Tensor aux, GemmWgmmaTile tile) {
         if (wgmma == null) throw new IllegalStateException("gemm_wgmma is not in use on this device (compute capability 9.0 only)");
-        run(out, a, transA, b, transB, alpha, accumulate, epilogue, bias, aux, tile);
+        run(out, a, transA, b, transB, alpha, accumulate, epilogue, bias, aux, tile, null);
+    }
+
+    /** {@link #matmulGeluGrad} on gemm_wgmma with the tile forced (tests); needs {@link #usesWgmma}. */
+    public void matmulGeluGradWgmma(Tensor out, Tensor dBias, Tensor a, boolean transA, Tensor b, boolean transB, Tensor pre,
+                                    GemmWgmmaTile tile) {
+        if (wgmma == null) throw new IllegalStateException("gemm_wgmma is not in use on this device (compute capability 9.0 only)");
+        run(out, a, transA, b, transB, 1f, false, Epilogue.GELU_GRAD, null, pre, tile, dBias);
     }
 
     /**
@@ -140,13 +169,23 @@ public final class GemmTcKernels {
         return kernels[index(layout, (GemmTcTile) tile, vec == 0 ? 8 : vec)];
     }
 
+    /** {@code dBias}, when not null: += the column sums of what out receives (before its rounding), via CTA partials. */
     private void run(Tensor out, Tensor a, boolean transA, Tensor b, boolean transB, float alpha, boolean accumulate,
-                     Epilogue epilogue, Tensor bias, Tensor aux, GemmTile forced) {
+                     Epilogue epilogue, Tensor bias, Tensor aux, GemmTile forced, Tensor dBias) {
         GemmTcCall call = GemmTcCall.of(out, a, transA, b, transB, epilogue, bias, aux);
+        if (epilogue == Epilogue.GELU_GRAD && accumulate) {
+            throw new IllegalArgumentException("gemm_tc (module gemm_tc.ptx): the GELU_GRAD epilogue overwrites out "
+                    + out.describe() + "; it does not accumulate");
+        }
+        if (dBias != null && (call.batch() != 1 || dBias.dtype() != DType.F32 || dBias.rank() != 1 || dBias.dim(0) != call.n())) {
+            throw new IllegalArgumentException("gemm_tc (module gemm_tc.ptx): column sums go to an F32 [" + call.n()
+                    + "] of an unbatched product, got " + dBias.describe() + " for out " + out.describe());
+        }
         Kernel named = kernels[index(call.layout(), GemmTcTile.T128X128, 8)];  // errors before the plan name the layout
         long pa = operands.bf16(named, a), pb = operands.bf16(named, b), pc = operands.f32OrBf16(named, out);
         long pBias = bias == null ? 0 : operands.f32(named, bias);
         long pAux = aux == null ? 0 : operands.f32OrBf16(named, aux);
+        long pdBias = dBias == null ? 0 : operands.f32(named, dBias);
         int vec = vectorWidth(call.contiguousA(), call.contiguousB(), pa, pb);
         if (vec == 0) {
             throw new IllegalArgumentException(named + ": bf16 matmul copies operands in 4- or 16-byte pieces, so each "
@@ -162,12 +201,18 @@ public final class GemmTcKernels {
             throw new IllegalArgumentException(k + ": gemm_wgmma copies operands in 16-byte pieces; got a " + a.describe()
                     + ", b " + b.describe() + " whose contiguous dimensions or addresses are not multiples of 8 elements");
         }
+        int mTiles = (call.m() + tile.bm() - 1) / tile.bm();
+        long partials = 0;
+        if (dBias != null) {
+            workspace.reserve(4L * mTiles * call.n(), 1);
+            partials = workspace.take(4L * mTiles * call.n());
+        }
         launcher.args().ptr(pc).ptr(pa).ptr(pb).i32(call.m()).i32(call.n()).i32(call.k())
                 .i64((long) call.m() * call.k()).i64((long) call.k() * call.n()).i64((long) call.m() * call.n())
                 .f32(alpha).i32(accumulate ? 1 : 0).i32(bf16Flags(out, aux)).i32(epilogue.ordinal())
-                .ptr(pBias).ptr(pAux);
-        launcher.launch(k, (call.n() + tile.bn() - 1) / tile.bn(), (call.m() + tile.bm() - 1) / tile.bm(), call.batch(),
-                tile.threads(), tile.sharedBytes());
+                .ptr(pBias).ptr(pAux).ptr(partials);
+        launcher.launch(k, (call.n() + tile.bn() - 1) / tile.bn(), mTiles, call.batch(), tile.threads(), tile.sharedBytes());
+        if (dBias != null) reduce.columns(pdBias, partials, mTiles, call.n(), call.n(), true);
     }
 
     /** gemm_epilogue.cuh's bf16Flags: bit 0 for a BF16 out, bit 1 for a BF16 aux (pre-activation or residual). */

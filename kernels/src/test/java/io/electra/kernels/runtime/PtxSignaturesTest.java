@@ -86,9 +86,10 @@ class PtxSignaturesTest {
             // delta, dOut, out, H, T, rows, D, out's layout
             assertEquals("PPPiiPiPii", classes(ptx.get("flash_attention_backward_prep_" + type)));
         }
-        // gemm_tc.cu (GEMM_TC_ENTRY): C, A, B, M, N, K, three batch strides, alpha, accumulate, outBf16, epilogue, bias, aux
+        // gemm_tc.cu (GEMM_TC_ENTRY): C, A, B, M, N, K, three batch strides, alpha, accumulate, bf16Flags, epilogue, bias, aux,
+        // partials
         ptx.keySet().stream().filter(n -> n.startsWith("gemm_tc_forward_"))
-                .forEach(n -> assertEquals("PPPiiiPPPfiiiPP", classes(ptx.get(n)), n));
+                .forEach(n -> assertEquals("PPPiiiPPPfiiiPPP", classes(ptx.get(n)), n));
     }
 
     @Test
