@@ -55,11 +55,11 @@ public final class ElectraLayer extends Module {
         Ops.Attention att = ops.selfAttention(h, queryKeyValue.weight, queryKeyValue.bias, heads, keyMask,
                 attentionDropout, purpose);
         if (trace != null) trace.put(attentions, att.saved());
-        Var context = att.context();
-        // projection, dropout, residual, LayerNorm
-        Var a = attentionNorm.forwardResidual(ops, attentionOut.forward(ops, context), hiddenDropout, purpose + 1, h);
+        // projection, dropout, residual, LayerNorm (one op: its backward hands the projection a GEMM-ready gradient)
+        Var a = ops.linearDropoutAddLayerNorm(att.context(), attentionOut.weight, attentionOut.bias, h, hiddenDropout,
+                purpose + 1, attentionNorm.weight, attentionNorm.bias, eps);
         // feed-forward with exact GELU, dropout, residual, LayerNorm
-        Var projected = ops.feedForward(a, intermediate.weight, intermediate.bias, output.weight, output.bias);
-        return outputNorm.forwardResidual(ops, projected, hiddenDropout, purpose + 2, a);
+        return ops.feedForwardDropoutAddLayerNorm(a, intermediate.weight, intermediate.bias, output.weight, output.bias,
+                hiddenDropout, purpose + 2, outputNorm.weight, outputNorm.bias, eps);
     }
 }

@@ -236,6 +236,28 @@ public interface Backend extends AutoCloseable {
                                      Tensor dWeight, Tensor dBias, Tensor dOut, Tensor sum, Tensor mean, Tensor rstd,
                                      Tensor weight, float p, RngKey key);
 
+    /**
+     * {@link #dropoutAddLayerNormBackward} where x is a linear layer's output, with x's gradient made
+     * ready for that layer's GEMMs in the same pass: dX overwritten (F32, or BF16 rounded once to nearest
+     * even in mixed precision) and dXBias (may be null) += its column sums, as {@link #linearOutputGrad}
+     * makes them (of the unrounded values). The same values as the backward into a temporary, then
+     * linearOutputGrad (the default; with an F32 dX, the backward into dX and {@link #biasBackward}).
+     */
+    default void dropoutAddLayerNormBackwardToLinear(Tensor dX, Tensor dXBias, Tensor dResidual, boolean accumulateResidual,
+                                                     Tensor dWeight, Tensor dBias, Tensor dOut, Tensor sum, Tensor mean,
+                                                     Tensor rstd, Tensor weight, float p, RngKey key) {
+        if (dX.dtype() == sum.dtype()) {
+            dropoutAddLayerNormBackward(dX, false, dResidual, accumulateResidual, dWeight, dBias, dOut, sum, mean, rstd, weight,
+                    p, key);
+            if (dXBias != null) biasBackward(dXBias, dX);
+            return;
+        }
+        Tensor wide = allocateTempUnfilled(sum.dtype(), sum.shape());
+        dropoutAddLayerNormBackward(wide, false, dResidual, accumulateResidual, dWeight, dBias, dOut, sum, mean, rstd, weight,
+                p, key);
+        linearOutputGrad(dX, dXBias, wide, null);
+    }
+
     /** Row-wise softmax over the last axis, max-subtracted. */
     void softmaxForward(Tensor out, Tensor in);
 

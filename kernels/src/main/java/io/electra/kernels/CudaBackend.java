@@ -421,6 +421,21 @@ public final class CudaBackend implements Backend {
                 rstd, weight, p, key);
     }
 
+    /** The fused kernel writes x's gradient in the GEMMs' dtype and the linear's bias partials where rows fit its registers. */
+    @Override
+    public void dropoutAddLayerNormBackwardToLinear(Tensor dX, Tensor dXBias, Tensor dResidual, boolean accumulateResidual,
+                                                    Tensor dWeight, Tensor dBias, Tensor dOut, Tensor sum, Tensor mean,
+                                                    Tensor rstd, Tensor weight, float p, RngKey key) {
+        runtime.bind();
+        if (sum.cols() <= LayerNormKernels.LINEAR_MAX_C) {
+            layerNorm.backwardDropoutResidualLinear(dX, dXBias, dResidual, accumulateResidual, dWeight, dBias, dOut, sum, mean,
+                    rstd, weight, p, key);
+        } else {
+            Backend.super.dropoutAddLayerNormBackwardToLinear(dX, dXBias, dResidual, accumulateResidual, dWeight, dBias, dOut,
+                    sum, mean, rstd, weight, p, key);
+        }
+    }
+
     @Override
     public void layerNormBackward(Tensor dIn, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor in, Tensor mean, Tensor rstd,
                                   Tensor weight) {

@@ -130,6 +130,85 @@ public final class Ops {
      * gradient is never stored.
      */
     public Var feedForward(Var x, Var w1, Var b1, Var w2, Var b2) {
+        Projection f = feedForwardProjection(x, w1, b1, w2, b2);
+        Var y = new Var(f.out().view(f.shape()), f.needsGrad());
+        if (f.needsGrad()) tape.record(() -> {
+            if (y.grad() != null) f.backward().accept(outputGradForGemms(y.grad().view(f.out().shape()), f.bias(), f.mixed()));
+        });
+        return y;
+    }
+
+    /**
+     * layerNorm(add(dropout(linear(x, w, bias), p, purpose), residual)): a post-LN block's output
+     * projection and its tail (HF's ElectraSelfOutput). The values and gradients of the two ops; in the
+     * backward the LayerNorm's pass also makes the projection's output gradient ready for its GEMMs (bf16
+     * in mixed precision) and sums its bias gradient, so no [N, C] f32 gradient is written and read back.
+     */
+    public Var linearDropoutAddLayerNorm(Var x, Var w, Var bias, Var residual, float p, int purpose, Var gamma, Var beta,
+                                         float eps) {
+        return projectionTail(linearProjection(x, w, bias), residual, p, purpose, gamma, beta, eps);
+    }
+
+    /**
+     * layerNorm(add(dropout(feedForward(x, ...), p, purpose), x)): the feed-forward block and its tail
+     * (HF's ElectraIntermediate and ElectraOutput), x the residual. The values and gradients of the ops,
+     * with the gradient passes of {@link #feedForward} and {@link #linearDropoutAddLayerNorm} fused.
+     */
+    public Var feedForwardDropoutAddLayerNorm(Var x, Var w1, Var b1, Var w2, Var b2, float p, int purpose, Var gamma, Var beta,
+                                              float eps) {
+        return projectionTail(feedForwardProjection(x, w1, b1, w2, b2), x, p, purpose, gamma, beta, eps);
+    }
+
+    /**
+     * A linear layer's (or the feed-forward's) forward, done: {@code out} [rows, outDim] in the wide dtype
+     * (shape {@code shape}), and its backward from an output gradient already made ready for its GEMMs
+     * (bf16 in mixed precision) whose bias gradient the caller has summed into {@code bias}.
+     */
+    private record Projection(Tensor out, int[] shape, Var bias, boolean mixed, boolean needsGrad,
+                              java.util.function.Consumer<Tensor> backward) {
+    }
+
+    /** dy [rows, out] made ready for a projection's GEMMs, with its bias gradient: linear's first backward step. */
+    private Tensor outputGradForGemms(Tensor dy2, Var bias, boolean mixed) {
+        Tensor dBias = bias != null && bias.requiresGrad() ? tape.gradOf(bias) : null;
+        if (!mixed) {
+            if (dBias != null) b.biasBackward(dBias, dy2);
+            return dy2;
+        }
+        Tensor d = b.allocateTempUnfilled(DType.BF16, dy2.shape());
+        b.linearOutputGrad(d, dBias, dy2, null);
+        return d;
+    }
+
+    /** x W^T + bias into a wide [rows, out] tensor (as {@link #linear} computes it) and the rest of its backward. */
+    private Projection linearProjection(Var x, Var w, Var bias) {
+        Tensor xv = x.value(), wv = w.value();
+        int in = xv.cols(), rows = xv.rowsFlat(), outDim = wv.dim(0);
+        if (wv.rank() != 2 || wv.dim(1) != in || bias == null) {
+            throw new IllegalArgumentException("linear: " + xv.describe() + " does not fit weight " + wv.describe() + " with a bias");
+        }
+        boolean g = tape.needsGrad(x, w, bias);
+        boolean mixed = bf16(xv) || xv.dtype() == DType.BF16;
+        Tensor x2 = xv.view(rows, in);
+        Tensor xa = bf16(xv) ? roundedBf16(x, x2) : x2, wa = gemmWeight(w, mixed);
+        Tensor y2 = b.allocateTempUnfilled(mixed ? DType.F32 : xv.dtype(), rows, outDim);
+        b.matmulBias(y2, xa, false, wa, true, bias.value());
+        int[] shape = xv.shape();
+        shape[shape.length - 1] = outDim;
+        return new Projection(y2, shape, bias, mixed, g, dPre -> linearInputAndWeightGrads(x, w, xa, wa, dPre, rows, in));
+    }
+
+    /** dx (=|+=) dPre W and dW += dPre^T x: a linear layer's backward once its output gradient is ready. */
+    private void linearInputAndWeightGrads(Var x, Var w, Tensor xa, Tensor wa, Tensor dPre, int rows, int in) {
+        if (x.requiresGrad()) {
+            boolean first = x.grad() == null;  // the first contribution overwrites an unfilled buffer
+            b.matmul(tape.gradForWrite(x).view(rows, in), dPre, false, wa, false, 1f, !first);
+        }
+        if (w.requiresGrad()) b.matmul(tape.gradOf(w), dPre, true, xa, false, 1f, true);
+    }
+
+    /** The feed-forward's forward into a wide [rows, out] tensor, and the rest of its backward (see {@link #feedForward}). */
+    private Projection feedForwardProjection(Var x, Var w1, Var b1, Var w2, Var b2) {
         Tensor xv = x.value(), w1v = w1.value(), w2v = w2.value();
         int in = xv.cols(), rows = xv.rowsFlat(), hidden = w1v.dim(0), outDim = w2v.dim(0);
         if (w1v.rank() != 2 || w1v.dim(1) != in || w2v.rank() != 2 || w2v.dim(1) != hidden || b1 == null || b2 == null) {
@@ -145,34 +224,53 @@ public final class Ops {
         // pre = x W1^T + b1 (kept for the backward), h = gelu(pre) (only the second GEMM reads it: bf16 in mixed precision)
         Tensor pre = b.allocateTempUnfilled(wide, rows, hidden), h = b.allocateTempUnfilled(mixed ? DType.BF16 : wide, rows, hidden);
         b.matmulBiasGelu(h, pre, xa, false, w1a, true, b1.value());
-        int[] outShape = xv.shape();
-        outShape[outShape.length - 1] = outDim;
-        Var y = new Var(b.allocateTempUnfilled(wide, outShape), g);
-        b.matmulBias(y.value().view(rows, outDim), h, false, w2a, true, b2.value());
-        if (g) tape.record(() -> {
-            Tensor dy = y.grad();
-            if (dy == null) return;
-            Tensor dy2 = dy.view(rows, outDim);
-            // the second linear's output gradient, as linear's backward makes it ready for the GEMMs
-            Tensor d2 = dy2, db2 = b2.requiresGrad() ? tape.gradOf(b2) : null;
-            if (mixed) {
-                d2 = b.allocateTempUnfilled(DType.BF16, rows, outDim);
-                b.linearOutputGrad(d2, db2, dy2, null);
-            } else if (db2 != null) {
-                b.biasBackward(db2, dy2);
-            }
+        Tensor y2 = b.allocateTempUnfilled(wide, rows, outDim);
+        b.matmulBias(y2, h, false, w2a, true, b2.value());
+        int[] shape = xv.shape();
+        shape[shape.length - 1] = outDim;
+        return new Projection(y2, shape, b2, mixed, g, d2 -> {
             if (w2.requiresGrad()) b.matmul(tape.gradOf(w2), d2, true, h, false, 1f, true);
             if (!x.requiresGrad() && !w1.requiresGrad() && !b1.requiresGrad()) return;
             // the first linear's output gradient straight from the product d2 W2, through GELU (and its bias sums)
             Tensor d1 = b.allocateTempUnfilled(mixed ? DType.BF16 : wide, rows, hidden);
             b.matmulGeluBackward(d1, b1.requiresGrad() ? tape.gradOf(b1) : null, d2, false, w2a, false, pre);
-            if (x.requiresGrad()) {
-                boolean first = x.grad() == null;  // the first contribution overwrites an unfilled buffer
-                b.matmul(tape.gradForWrite(x).view(rows, in), d1, false, w1a, false, 1f, !first);
-            }
-            if (w1.requiresGrad()) b.matmul(tape.gradOf(w1), d1, true, xa, false, 1f, true);
+            linearInputAndWeightGrads(x, w1, xa, w1a, d1, rows, in);
         });
-        return y;
+    }
+
+    /** layerNorm(dropout(projection) + residual), the backward handing the projection its GEMM-ready gradient. */
+    private Var projectionTail(Projection f, Var residual, float p, int purpose, Var gamma, Var beta, float eps) {
+        Tensor xv = f.out(), res = residual.value().view(xv.shape());
+        float pe = training ? p : 0f;
+        RngKey key = pe > 0 ? key(purpose) : null;
+        boolean g = f.needsGrad() || tape.needsGrad(residual, gamma, beta);
+        Var o = new Var(b.allocateTempUnfilled(xv.dtype(), f.shape()), g);
+        Tensor o2 = o.value().view(xv.shape());
+        Tensor sum = b.allocateTempUnfilled(xv.dtype(), xv.shape());
+        DType statType = xv.dtype() == DType.F64 ? DType.F64 : DType.F32;
+        Tensor mean = b.allocateTempUnfilled(statType, xv.rowsFlat()), rstd = b.allocateTempUnfilled(statType, xv.rowsFlat());
+        // mixed precision: the GEMMs that read the output (the next projections) find its bf16 rounding made here
+        Tensor rounded = f.mixed() ? b.allocateTempUnfilled(DType.BF16, f.shape()) : null;
+        b.dropoutAddLayerNormForward(o2, rounded == null ? null : rounded.view(xv.shape()), sum, mean, rstd, xv, res,
+                gamma.value(), beta.value(), eps, pe, key);
+        if (rounded != null) tape.rememberRoundedBf16(o, rounded);
+        if (g) tape.record(() -> {
+            if (o.grad() == null) return;
+            Tensor dOut = o.grad().view(xv.shape());
+            boolean accR = residual.grad() != null;  // a first contribution overwrites
+            Tensor dR = residual.requiresGrad() ? tape.gradForWrite(residual).view(xv.shape()) : null;
+            Tensor dGamma = tape.gradOf(gamma), dBeta = tape.gradOf(beta);
+            if (!f.needsGrad()) {
+                b.dropoutAddLayerNormBackward(null, false, dR, accR, dGamma, dBeta, dOut, sum, mean, rstd, gamma.value(), pe, key);
+                return;
+            }
+            Tensor dPre = b.allocateTempUnfilled(f.mixed() ? DType.BF16 : xv.dtype(), xv.shape());
+            Tensor dBias = f.bias().requiresGrad() ? tape.gradOf(f.bias()) : null;
+            b.dropoutAddLayerNormBackwardToLinear(dPre, dBias, dR, accR, dGamma, dBeta, dOut, sum, mean, rstd, gamma.value(), pe,
+                    key);
+            f.backward().accept(dPre);
+        });
+        return o;
     }
 
     /** The weight as the GEMMs read it: in mixed precision its persistent bf16 copy (or its rounding now). */

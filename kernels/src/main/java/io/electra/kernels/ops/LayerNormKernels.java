@@ -1,5 +1,6 @@
 package io.electra.kernels.ops;
 
+import io.electra.engine.DType;
 import io.electra.engine.RngKey;
 import io.electra.engine.Tensor;
 import io.electra.kernels.runtime.CudaRuntime;
@@ -22,7 +23,9 @@ public final class LayerNormKernels {
     private final Operands operands;
     private final ReduceKernels reduce;
     private final Workspace workspace;
-    private final Kernel forward, forwardResidual, backward, backwardResidual;
+    private final Kernel forward, forwardResidual, backward, backwardResidual, backwardResidualLinear;
+    /** Widest row the _linear variant serves: its lanes keep their columns' sums in registers. */
+    public static final int LINEAR_MAX_C = 1024;
 
     public LayerNormKernels(CudaRuntime runtime, Operands operands, ReduceKernels reduce) {
         this.launcher = runtime.launcher();
@@ -33,6 +36,7 @@ public final class LayerNormKernels {
         forwardResidual = runtime.kernel(Family.LAYERNORM, "layernorm_forward_dropout_residual");
         backward = runtime.kernel(Family.LAYERNORM, "layernorm_backward");
         backwardResidual = runtime.kernel(Family.LAYERNORM, "layernorm_backward_dropout_residual");
+        backwardResidualLinear = runtime.kernel(Family.LAYERNORM, "layernorm_backward_dropout_residual_linear");
     }
 
     /** out = (in - mean) * rstd * weight + bias per row; saves mean, rstd [rows]. */
@@ -100,6 +104,45 @@ public final class LayerNormKernels {
         launcher.launch(k, chunks, Launcher.BLOCK);
         reduce.columns(dW, partials, chunks, C, 2 * C, true);
         reduce.columns(dB, partials + 4L * C, chunks, C, 2 * C, true);
+    }
+
+    /**
+     * {@link #backwardDropoutResidual} where x is a linear layer's output (C at most {@link #LINEAR_MAX_C}):
+     * dX (F32, or BF16 rounded once) is overwritten, ready for that layer's GEMMs, and dXBias (may be null)
+     * += the column sums of the f32 dX values, in chunk order: the layer's bias gradient in the same pass.
+     */
+    public void backwardDropoutResidualLinear(Tensor dX, Tensor dXBias, Tensor dResidual, boolean accumulateResidual,
+                                              Tensor dWeight, Tensor dBias, Tensor dOut, Tensor sum, Tensor mean, Tensor rstd,
+                                              Tensor weight, float p, RngKey key) {
+        Kernel k = backwardResidualLinear;
+        int rows = sum.rowsFlat(), C = sum.cols();
+        checkRowwise(k, dOut, sum, mean, rstd, weight, dBias, rows, C);
+        if (C > LINEAR_MAX_C) throw shape(k, "rows of " + C + " exceed the " + LINEAR_MAX_C + " this kernel sums in registers");
+        if (!dX.sameShape(sum)) throw shape(k, "dX " + dX.describe() + " and sum " + sum.describe() + " differ");
+        if (dResidual != null && !dResidual.sameShape(sum)) {
+            throw shape(k, "dResidual " + dResidual.describe() + " and sum " + sum.describe() + " differ");
+        }
+        if (dX == dResidual) throw shape(k, "dX and dResidual must be different tensors");
+        if (dWeight.size() != C) throw shape(k, "dWeight " + dWeight.describe() + " must be [" + C + "]");
+        if (dXBias != null && (dXBias.rank() != 1 || dXBias.size() != C)) throw shape(k, "dXBias " + dXBias.describe() + " must be [" + C + "]");
+        checkDropout(k, p, key);
+        boolean bf16 = dX.dtype() == DType.BF16;
+        long dXAddress = bf16 ? operands.bf16(k, dX) : operands.f32(k, dX);
+        long dW = operands.f32(k, dWeight), dB = operands.f32(k, dBias), dXB = dXBias == null ? 0 : operands.f32(k, dXBias);
+        long dRAddress = dResidual == null ? 0 : operands.f32(k, dResidual);
+        if (rows == 0 || C == 0) return;
+        int chunks = (rows + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
+        long partialBytes = 12L * chunks * C;  // [chunks, 3C]: dWeight, dBias, the linear's bias
+        workspace.reserve(partialBytes, 1);
+        long partials = workspace.take(partialBytes);
+        KernelArgs args = launcher.args().ptr(dXAddress).i32(bf16 ? 1 : 0).ptr(dRAddress).i32(accumulateResidual ? 1 : 0)
+                .ptr(partials).ptr(operands.f32(k, dOut)).ptr(operands.f32(k, sum)).ptr(operands.f32(k, mean))
+                .ptr(operands.f32(k, rstd)).ptr(operands.f32(k, weight)).i32(rows).i32(C).i32(ROWS_PER_CHUNK);
+        withDropout(args, p, key);
+        launcher.launch(k, chunks, Launcher.BLOCK);
+        reduce.columns(dW, partials, chunks, C, 3 * C, true);
+        reduce.columns(dB, partials + 4L * C, chunks, C, 3 * C, true);
+        if (dXBias != null) reduce.columns(dXB, partials + 8L * C, chunks, C, 3 * C, true);
     }
 
     private static void checkDropout(Kernel k, float p, RngKey key) {
