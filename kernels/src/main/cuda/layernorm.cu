@@ -166,7 +166,7 @@ __device__ __forceinline__ void backward_dropout_residual(void* dX, int accumula
     const int warps = blockDim.x >> 5, warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int r0 = blockIdx.x * rowsPerChunk;
     const int r1 = min(rows, r0 + rowsPerChunk);
-    float colSum[LINEAR ? LINEAR_GROUPS : 1][4] = {};
+    float colSum[LINEAR ? LINEAR_GROUPS : 1][4] = {};  // indexed only where LINEAR
     for (int row = r0 + warp; row < r1; row += warps) {
         const i64 base = (i64)row * C;
         const float m = mean[row], r = rstd[row];
@@ -189,10 +189,10 @@ __device__ __forceinline__ void backward_dropout_residual(void* dX, int accumula
                 if (dResidual != nullptr) dResidual[i] = accumulateResidual ? dResidual[i] + d : d;
                 if (dX == nullptr) continue;
                 const float dx = p > 0.0f ? __fmul_rn(d, keep_factor(cache, i, key, p, scale)) : d;
-                if (LINEAR) {
+                if constexpr (LINEAR) {
                     if (dXBf16) ((unsigned short*)dX)[i] = f32_to_bf16_rne(dx);
                     else ((float*)dX)[i] = dx;
-                    colSum[LINEAR ? k : 0][t] += dx;
+                    colSum[k][t] += dx;
                 } else {
                     float* out = (float*)dX;
                     out[i] = accumulateX ? out[i] + dx : dx;
@@ -201,22 +201,23 @@ __device__ __forceinline__ void backward_dropout_residual(void* dX, int accumula
         }
     }
     layernorm_param_partials(partials, LINEAR ? 3 * C : 2 * C, dOut, sum, mean, rstd, r0, r1, C);
-    if (!LINEAR) return;
-    __shared__ float columns[4 * 32 * LINEAR_GROUPS];
-    for (int w = 0; w < warps; w++) {  // warp order: the same sums every run
-        if (warp == w) {
+    if constexpr (LINEAR) {
+        __shared__ float columns[4 * 32 * LINEAR_GROUPS];
+        for (int w = 0; w < warps; w++) {  // warp order: the same sums every run
+            if (warp == w) {
 #pragma unroll
-            for (int k = 0; k < LINEAR_GROUPS; k++) {
+                for (int k = 0; k < LINEAR_GROUPS; k++) {
 #pragma unroll
-                for (int t = 0; t < 4; t++) {
-                    const int j = 4 * lane + 128 * k + t;
-                    if (j < C) columns[j] = w == 0 ? colSum[LINEAR ? k : 0][t] : columns[j] + colSum[LINEAR ? k : 0][t];
+                    for (int t = 0; t < 4; t++) {
+                        const int j = 4 * lane + 128 * k + t;
+                        if (j < C) columns[j] = w == 0 ? colSum[k][t] : columns[j] + colSum[k][t];
+                    }
                 }
             }
+            __syncthreads();
         }
-        __syncthreads();
+        for (int c = threadIdx.x; c < C; c += blockDim.x) partials[(i64)blockIdx.x * 3 * C + 2 * C + c] = columns[c];
     }
-    for (int c = threadIdx.x; c < C; c += blockDim.x) partials[(i64)blockIdx.x * 3 * C + 2 * C + c] = columns[c];
 }
 
 extern "C" __global__ void layernorm_backward_dropout_residual(float* dX, int accumulateX, float* dResidual,

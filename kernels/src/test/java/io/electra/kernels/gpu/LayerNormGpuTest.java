@@ -1,12 +1,16 @@
 package io.electra.kernels.gpu;
 
+import io.electra.engine.DType;
 import io.electra.engine.RngKey;
+import io.electra.engine.Tensor;
 import io.electra.engine.io.HalfFloats;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import static io.electra.engine.DType.BF16;
 import static io.electra.engine.DType.F32;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * layernorm.cu against the CPU backend (two-pass variance there, fp32 warp reductions here), the
@@ -75,6 +79,65 @@ class LayerNormGpuTest {
             double sumTol = 1e-5 * Math.sqrt(rows);
             tw.expectClose("layernorm_backward_dropout_residual+reduce_forward_columns", dW, sumTol, 1e-4);
             tw.expectClose("layernorm_backward_dropout_residual+reduce_forward_columns", dB, sumTol, 1e-4);
+        }
+    }
+
+    /**
+     * The tail's backward into a linear layer's output (layernorm_backward_dropout_residual_linear): dX is
+     * the plain kernel's dX to the bit (F32), or that rounded to nearest even (BF16); the linear's bias
+     * gradient is the column sums of the GPU's own f32 dX within the f32 summation bound (2 gamma_n
+     * sum|terms|, n = rows + chunks + 1), and matches the CPU as the other column sums do. Widths up to
+     * 1024 run the kernel (1000: a lane's last group is partial); wider rows take the composed path.
+     */
+    @ParameterizedTest(name = "[{0}, {1}] p {2} dX {3} residual {4}")
+    @CsvSource({"1, 1, 0.1, F32, true", "7, 7, 0.1, BF16, true", "33, 33, 0, F32, false", "70, 256, 0.1, BF16, true",
+            "100, 1000, 0.1, F32, true", "64, 1024, 0.5, BF16, false", "40, 768, 0.1, BF16, true", "9, 1100, 0.1, F32, true"})
+    void dropoutResidualBackwardIntoALinearMatchesThePlainKernelAndTheCpu(int rows, int cols, float p, DType dXType,
+                                                                         boolean withResidual) {
+        try (Twins tw = new Twins(rows * 7L + cols)) {
+            RngKey key = new RngKey(4, 2, 43);
+            Twin x = tw.normal(1, rows, cols), res = tw.normal(2, rows, cols), w = tw.normal(1, cols), bias = tw.normal(1, cols);
+            Twin out = tw.zeros(F32, rows, cols), sum = tw.zeros(F32, rows, cols);
+            Twin mean = tw.zeros(F32, rows), rstd = tw.zeros(F32, rows);
+            tw.both(b -> b.dropoutAddLayerNormForward(out.on(b), null, sum.on(b), mean.on(b), rstd.on(b), x.on(b), res.on(b),
+                    w.on(b), bias.on(b), 1e-12f, p, key));
+            Twin dOut = tw.normal(1, rows, cols), dR = tw.normal(1, rows, cols), dW = tw.normal(1, cols), dB = tw.normal(1, cols);
+            Twin dX = dXType == BF16 ? tw.bf16Zeros(rows, cols) : tw.zeros(F32, rows, cols), dXBias = tw.normal(1, cols);
+            float[] biasStart = tw.gpu.downloadFloat(dXBias.gpu());
+            tw.both(b -> b.dropoutAddLayerNormBackwardToLinear(dX.on(b), dXBias.on(b), withResidual ? dR.on(b) : null, true,
+                    dW.on(b), dB.on(b), dOut.on(b), sum.on(b), mean.on(b), rstd.on(b), w.on(b), p, key));
+            String kernel = cols <= 1024 ? "layernorm_backward_dropout_residual_linear" : "layernorm_backward_dropout_residual";
+            // the plain kernel's dX on the same GPU
+            Tensor plain = tw.gpu.allocate(F32, rows, cols), pdW = tw.gpu.allocate(F32, cols), pdB = tw.gpu.allocate(F32, cols);
+            tw.gpu.dropoutAddLayerNormBackward(plain, false, null, false, pdW, pdB, dOut.gpu(), sum.gpu(), mean.gpu(), rstd.gpu(),
+                    w.gpu(), p, key);
+            float[] f = tw.gpu.downloadFloat(plain), got = tw.gpu.downloadFloat(dX.gpu());
+            for (int i = 0; i < f.length; i++) {
+                float want = dXType == BF16 ? HalfFloats.roundToBf16(f[i]) : f[i];
+                if (Float.floatToRawIntBits(want) != Float.floatToRawIntBits(got[i])) {
+                    fail(kernel + ": dX element " + i + " is " + got[i] + ", the plain kernel's " + (dXType == BF16 ? "rounded " : "") + want);
+                }
+            }
+            float[] gotBias = tw.gpu.downloadFloat(dXBias.gpu());
+            int n = rows + (rows + 31) / 32 + 1;
+            double gamma = n * 0x1p-24 / (1 - n * 0x1p-24);
+            for (int c = 0; c < cols; c++) {
+                double s = biasStart[c], terms = Math.abs(biasStart[c]);
+                for (int r = 0; r < rows; r++) {
+                    s += f[r * cols + c];
+                    terms += Math.abs(f[r * cols + c]);
+                }
+                if (Math.abs(gotBias[c] - s) > 2 * gamma * terms) {
+                    fail(kernel + ": dXBias[" + c + "] is " + gotBias[c] + ", the column sum " + s + ", bound " + 2 * gamma * terms);
+                }
+            }
+            tw.expectClose(kernel, dX, 1e-5, dXType == BF16 ? 0x1p-7 : 1e-4);
+            tw.expectClose(kernel, dR, 1e-5, 1e-4);
+            double sumTol = 1e-5 * Math.sqrt(rows);
+            tw.expectClose(kernel + "+reduce_forward_columns", dW, sumTol, 1e-4);
+            tw.expectClose(kernel + "+reduce_forward_columns", dB, sumTol, 1e-4);
+            tw.expectClose(kernel + "+reduce_forward_columns", dXBias, sumTol, 1e-4);
+            for (Tensor t : new Tensor[] {plain, pdW, pdB}) tw.gpu.free(t);
         }
     }
 
