@@ -92,6 +92,12 @@ public final class StepTraffic implements InvocationHandler {
                 if (name.equals("dropoutAddLayerNormBackward")) {  // dX and dResidual as flagged; dWeight and dBias add
                     b += ((Boolean) args[1] ? bytes(args[0]) : 0) + ((Boolean) args[3] ? bytes(args[2]) : 0)
                             + bytes(args[4]) + bytes(args[5]);
+                } else if (name.equals("dropoutAddLayerNormBackwardToLinear")) {  // dX written; its bias, dWeight, dBias add
+                    b += bytes(args[1]) + ((Boolean) args[3] ? bytes(args[2]) : 0) + bytes(args[4]) + bytes(args[5]);
+                } else if (name.equals("matmulGeluBackward")) {  // out written, dBias (args[1]) added into
+                    b += bytes(args[1]);
+                } else if (name.equals("attentionBackwardQkv")) {  // dQkv overwritten unless accumulating
+                    b += (Boolean) args[1] ? bytes(args[0]) : 0;
                 } else {
                     int accumulated = accumulatedOutputs(name, args);
                     for (int i = 0; i < accumulated; i++) b += bytes(args[i]);
