@@ -18,6 +18,8 @@ import java.util.Map;
  * torch.nn.functional.scaled_dot_product_attention at sequence lengths 128 and 512 (goal: at
  * least as fast), side by side in one run. Ours always applies the key padding mask (all ones
  * here) and, at p > 0, dropout; SDPA runs without a mask so that it may pick its flash kernel.
+ * {@code inPlaceQkvMs} times the same work as the model runs it, the heads read and written in place
+ * in the fused projection [B, T, 3C] and the context [B, T, C] (attentionForwardQkv/BackwardQkv).
  *
  * <p>Usage:
  * <pre>
@@ -96,13 +98,23 @@ public final class AttentionBench {
         double bwd = GpuBenchRun.medianMillis(gpu, reps,
                 () -> gpu.attentionBackward(dq, dk, dv, dOut, q, k, v, mask, lse, out, scale, c.p(), key));
         double total = fwd + bwd;
+        // the model's own layout: heads read in place from the fused projection [B, T, 3C], the context [B, T, C]
+        int C = c.h() * c.d();
+        Tensor qkv = gpu.allocateTemp(DType.BF16, c.b(), c.t(), 3 * C), dQkv = gpu.allocateTemp(DType.BF16, c.b(), c.t(), 3 * C);
+        Tensor ctx = gpu.allocateTemp(DType.BF16, c.b(), c.t(), C), dCtx = gpu.allocateTemp(DType.BF16, c.b(), c.t(), C);
+        gpu.upload(qkv, GpuBenchRun.randomBf16(qkv.size(), seed++));
+        gpu.upload(dCtx, GpuBenchRun.randomBf16(dCtx.size(), seed++));
+        double inPlace = GpuBenchRun.medianMillis(gpu, reps, () -> gpu.attentionForwardQkv(ctx, lse, qkv, c.h(), mask, scale, c.p(), key))
+                + GpuBenchRun.medianMillis(gpu, reps,
+                        () -> gpu.attentionBackwardQkv(dQkv, false, dCtx, qkv, c.h(), mask, lse, ctx, scale, c.p(), key));
         r.put("name", c.name()).put("b", c.b()).put("h", c.h()).put("t", c.t()).put("d", c.d()).put("p", c.p());
-        r.put("forwardMs", fwd).put("backwardMs", bwd).put("ms", total);
+        r.put("forwardMs", fwd).put("backwardMs", bwd).put("ms", total).put("inPlaceQkvMs", inPlace);
         String vs = "";
         if (torchMs != null) {
             r.put("torchMs", torchMs).put("speedup", torchMs / total);
             vs = String.format("  SDPA %8.3f ms  speedup %.2fx", torchMs, torchMs / total);
         }
-        System.out.printf("%-18s fwd %8.3f ms  bwd %8.3f ms  total %8.3f ms%s%n", c.name(), fwd, bwd, total, vs);
+        System.out.printf("%-18s fwd %8.3f ms  bwd %8.3f ms  total %8.3f ms  in place (qkv) %8.3f ms%s%n", c.name(), fwd, bwd,
+                total, inPlace, vs);
     }
 }

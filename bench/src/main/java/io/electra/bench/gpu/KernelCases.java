@@ -48,6 +48,11 @@ final class KernelCases {
         measure.run("layernorm_backward_dropout_residual", s, "[N, C] p 0.1, = both", 4 * (4 * nc + 2L * n + c),
                 () -> gpu.dropoutAddLayerNormBackward(dX, false, z, false, dW, dB, y, sum, mean, rstd, w, 0.1f,
                         KernelBandwidthBench.KEY));
+        // the tail's backward into a linear's output, as mixed precision runs it: bf16 dX and the linear's bias sums
+        Tensor dXHalf = gpu.allocateTemp(DType.BF16, n, c), dXBias = temp(c);
+        measure.run("layernorm_backward_dropout_residual_linear", s, "[N, C] p 0.1, bf16 dX", 4 * (3 * nc + 2L * n + c) + 2 * nc,
+                () -> gpu.dropoutAddLayerNormBackwardToLinear(dXHalf, dXBias, z, false, dW, dB, y, sum, mean, rstd, w, 0.1f,
+                        KernelBandwidthBench.KEY));
         measure.run("dropout_forward", s, "[N, FFN]", 4 * 2 * nf, () -> gpu.dropoutForward(h2, h, 0.1f, KernelBandwidthBench.KEY));
         measure.run("dropout_backward", s, "[N, FFN] +=", 4 * 3 * nf, () -> gpu.dropoutBackward(h2, h, 0.1f, KernelBandwidthBench.KEY));
         Tensor half = gpu.allocateTemp(DType.BF16, n, f), sumSquares = temp(1);
@@ -55,6 +60,7 @@ final class KernelCases {
         // a linear's output gradient: GELU's derivative, the bf16 rounding and the bias gradient in one pass
         measure.run("elementwise_backward_linear_grad_bf16", s, "[N, FFN] -> bf16, [FFN] +=", 10 * nf + 8L * f,
                 () -> gpu.linearOutputGrad(half, biasF, h2, h));
+        measure.run("elementwise_backward_bias_bf16", s, "bf16 [N, FFN] -> [FFN]", 2 * nf + 8L * f, () -> gpu.biasBackward(biasF, half));
         measure.run("reduce_forward_partial", s, "sum [N, FFN]", 4 * nf, () -> gpu.sumSquaresAccumulate(sumSquares, h));
         int bht = s.batch() * s.heads() * s.seq();
         Tensor scores = temp(bht, s.seq()), probs = temp(bht, s.seq());
