@@ -44,12 +44,26 @@ public final class ElectraGenerator extends Module {
      * {@code index} is null (then (B*T, V)).
      */
     public Var logits(Ops ops, ElectraInputs in, Tensor index, Map<String, Tensor> trace) {
+        return ops.linear(predictions(ops, in, index, trace), lmHeadWeight(), lmHeadBias);
+    }
+
+    /**
+     * The logits at the rows {@code index} (as {@link #logits}, values only) and their mean cross-entropy
+     * against {@code targets}, the head and the loss as one op (its backward writes the head's GEMM-ready
+     * gradient and bias sums in the loss's own pass).
+     */
+    public Ops.LogitsAndLoss logitsAndLoss(Ops ops, ElectraInputs in, Tensor index, Tensor targets, Map<String, Tensor> trace) {
+        return ops.linearCrossEntropy(predictions(ops, in, index, trace), lmHeadWeight(), lmHeadBias, targets);
+    }
+
+    /** The prediction head's hidden states at the rows {@code index} (all rows when null): dense, GELU, LayerNorm. */
+    private Var predictions(Ops ops, ElectraInputs in, Tensor index, Map<String, Tensor> trace) {
         Var h = electra.forward(ops, in, trace, "generator");
         int c = h.value().dim(2);
         Var rows = index != null ? ops.gatherRows(h, index) : ops.view(h, in.batch() * in.seq(), c);
         Var p = norm.forward(ops, dense.forwardGelu(ops, rows));
         if (trace != null) trace.put("generator.predictions_output", p.value());
-        return ops.linear(p, lmHeadWeight(), lmHeadBias);
+        return p;
     }
 
     /** A module holding one bias vector (HF's {@code generator_lm_head} whose weight is tied). */

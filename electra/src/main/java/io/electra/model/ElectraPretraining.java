@@ -154,8 +154,9 @@ public final class ElectraPretraining {
         Backend b = ops.backend();
         int n = original.batch() * original.seq();
         // 1. generator: masked LM logits at the prediction slots only
-        Var genLogits = generator.logits(ops, original.withIds(masking.generatorIds()), masking.rows(), trace);
-        Var genLoss = ops.crossEntropy(genLogits, masking.targets());
+        Ops.LogitsAndLoss generated = generator.logitsAndLoss(ops, original.withIds(masking.generatorIds()), masking.rows(),
+                masking.targets(), trace);
+        Var genLogits = generated.logits(), genLoss = generated.loss();
         // 2. sample replacements (no gradient) and build the corrupted input and its labels
         if (sampled == null) {
             sampled = b.allocateTempUnfilled(DType.I32, (int) masking.rows().size());

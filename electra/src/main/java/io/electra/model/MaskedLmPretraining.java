@@ -44,8 +44,7 @@ public final class MaskedLmPretraining {
 
     /** Mean MLM cross-entropy over the live prediction slots. */
     public Var forward(Ops ops, ElectraInputs original, ElectraPretraining.DeviceMasking masking) {
-        Var logits = model.logits(ops, original.withIds(masking.generatorIds()), masking.rows(), null);
-        return ops.crossEntropy(logits, masking.targets());
+        return model.logitsAndLoss(ops, original.withIds(masking.generatorIds()), masking.rows(), masking.targets(), null).loss();
     }
 
     public void saveHf(Path dir) throws IOException {

@@ -410,6 +410,27 @@ public interface Backend extends AutoCloseable {
     void crossEntropyBackward(Tensor dLogits, Tensor dLoss, Tensor logits, Tensor lse, Tensor targets);
 
     /**
+     * The backward of {@link #crossEntropyForward} for the linear layer that made the logits (the
+     * masked-LM head): dLogits overwritten with the gradient {@link #crossEntropyBackward} adds into
+     * zeros, F32 or in mixed precision rounded once to BF16 (the layer's GEMMs' operand), and dBias (may
+     * be null) += its column sums, as {@link #linearOutputGrad} makes them. The same values as that
+     * backward into a zeroed temporary, then linearOutputGrad (the default; with an F32 dLogits, into
+     * dLogits zeroed, then {@link #biasBackward}); a GPU writes no zeros and reads nothing back.
+     */
+    default void crossEntropyBackwardToLinear(Tensor dLogits, Tensor dBias, Tensor dLoss, Tensor logits, Tensor lse,
+                                              Tensor targets) {
+        if (dLogits.dtype() == logits.dtype()) {
+            fill(dLogits, 0);
+            crossEntropyBackward(dLogits, dLoss, logits, lse, targets);
+            if (dBias != null) biasBackward(dBias, dLogits);
+            return;
+        }
+        Tensor wide = allocateTemp(logits.dtype(), logits.shape());
+        crossEntropyBackward(wide, dLoss, logits, lse, targets);
+        linearOutputGrad(dLogits, dBias, wide, null);
+    }
+
+    /**
      * loss[] = mean over n with mask[n] != 0 of BCE-with-logits(logits[n], labels[n]), computed stably
      * as max(x,0) - x*y + log1p(exp(-|x|)). logits, labels [N] float; mask [N] I32.
      */

@@ -640,6 +640,14 @@ public final class CudaBackend implements Backend {
         crossEntropy.backward(dLogits, dLoss, logits, lse, targets);
     }
 
+    /** One pass: the logits' gradient in the head's GEMM dtype and the head's bias partials, no zero-fill. */
+    @Override
+    public void crossEntropyBackwardToLinear(Tensor dLogits, Tensor dBias, Tensor dLoss, Tensor logits, Tensor lse,
+                                             Tensor targets) {
+        runtime.bind();
+        crossEntropy.backwardLinear(dLogits, dBias, dLoss, logits, lse, targets);
+    }
+
     @Override
     public void bceWithLogitsForward(Tensor loss, Tensor logits, Tensor labels, Tensor mask) {
         runtime.bind();

@@ -88,6 +88,10 @@ final class KernelCases {
         measure.run("crossentropy_forward", s, "[K, V]", 4 * kv, () -> gpu.crossEntropyForward(loss, lse, logits, targets));
         Tensor dLogits = temp(k, s.vocab()), dLoss = temp(1);
         measure.run("crossentropy_backward", s, "[K, V] +=", 4 * 3 * kv, () -> gpu.crossEntropyBackward(dLogits, dLoss, logits, lse, targets));
+        // as the masked-LM head's loss runs it in mixed precision: bf16 logits gradient and the head's bias sums
+        Tensor dLogitsHalf = gpu.allocateTemp(DType.BF16, k, s.vocab()), dVocabBias = temp(s.vocab());
+        measure.run("crossentropy_backward_linear", s, "[K, V] -> bf16, [V] +=", 6 * kv + 8L * s.vocab(),
+                () -> gpu.crossEntropyBackwardToLinear(dLogitsHalf, dVocabBias, dLoss, logits, lse, targets));
         Tensor grad = temp(n, f), m = temp(n, f), v = temp(n, f), scale = temp(1), hyper = temp(3);
         gpu.fill(hyper, 1);
         measure.run("adamw_update", s, "param [N, FFN]", 4 * 7 * nf, () -> gpu.adamwStep(h2, grad, m, v, scale, hyper, 0.9f, 0.999f, 1e-6f, 0.01f));

@@ -94,7 +94,8 @@ public final class StepTraffic implements InvocationHandler {
                             + bytes(args[4]) + bytes(args[5]);
                 } else if (name.equals("dropoutAddLayerNormBackwardToLinear")) {  // dX written; its bias, dWeight, dBias add
                     b += bytes(args[1]) + ((Boolean) args[3] ? bytes(args[2]) : 0) + bytes(args[4]) + bytes(args[5]);
-                } else if (name.equals("matmulGeluBackward")) {  // out written, dBias (args[1]) added into
+                } else if (name.equals("matmulGeluBackward") || name.equals("crossEntropyBackwardToLinear")) {
+                    // the gradient written, dBias (args[1]) added into
                     b += bytes(args[1]);
                 } else if (name.equals("attentionBackwardQkv")) {  // dQkv overwritten unless accumulating
                     b += (Boolean) args[1] ? bytes(args[0]) : 0;

@@ -681,6 +681,33 @@ public final class Ops {
         return loss;
     }
 
+    /** The logits of a projection (values only: sampling reads them) and the loss that carries their gradient. */
+    public record LogitsAndLoss(Var logits, Var loss) {
+    }
+
+    /**
+     * crossEntropy(linear(x, w, bias), targets) as one op, the masked-LM head and its loss: the same loss
+     * and gradients. The logits come back as a value without a gradient of their own; in the backward
+     * the loss's pass writes their gradient in the dtype the projection's GEMMs read (bf16 in mixed
+     * precision) and sums the bias gradient ({@link Backend#crossEntropyBackwardToLinear}), so the [K, V]
+     * gradient is never zero-filled, added into or read back in f32.
+     */
+    public LogitsAndLoss linearCrossEntropy(Var x, Var w, Var bias, Tensor targets) {
+        Projection f = linearProjection(x, w, bias);
+        Tensor lv = f.out();
+        Var loss = scalarOut(lv, f.needsGrad());
+        Tensor lse = b.allocateTempUnfilled(lv.dtype(), lv.dim(0));
+        b.crossEntropyForward(loss.value(), lse, lv, targets);
+        if (f.needsGrad()) tape.record(() -> {
+            if (loss.grad() == null) return;
+            Tensor dLogits = b.allocateTempUnfilled(f.mixed() ? DType.BF16 : lv.dtype(), lv.shape());
+            b.crossEntropyBackwardToLinear(dLogits, bias.requiresGrad() ? tape.gradOf(bias) : null, loss.grad(), lv, lse,
+                    targets);
+            f.backward().accept(dLogits);
+        });
+        return new LogitsAndLoss(new Var(lv.view(f.shape()), false), loss);
+    }
+
     /** Mean binary cross-entropy with logits over positions where mask != 0. */
     public Var bceWithLogits(Var logits, Tensor labels, Tensor mask) {
         Tensor lv = logits.value();

@@ -1,5 +1,6 @@
 package io.electra.kernels.ops;
 
+import io.electra.engine.DType;
 import io.electra.engine.Tensor;
 import io.electra.kernels.runtime.CudaRuntime;
 import io.electra.kernels.runtime.ErrorWord;
@@ -17,7 +18,7 @@ public final class CrossEntropyKernels {
     private final Operands operands;
     private final ReduceKernels reduce;
     private final Workspace workspace;
-    private final Kernel forward, backward;
+    private final Kernel forward, backward, backwardLinear;
 
     public CrossEntropyKernels(CudaRuntime runtime, Operands operands, ReduceKernels reduce) {
         this.launcher = runtime.launcher();
@@ -26,6 +27,7 @@ public final class CrossEntropyKernels {
         this.workspace = runtime.workspace();
         forward = runtime.kernel(Family.CROSSENTROPY, "crossentropy_forward");
         backward = runtime.kernel(Family.CROSSENTROPY, "crossentropy_backward");
+        backwardLinear = runtime.kernel(Family.CROSSENTROPY, "crossentropy_backward_linear");
     }
 
     /** loss[] = mean over valid rows of lse - logit[target]; saves lse [K]. */
@@ -57,6 +59,35 @@ public final class CrossEntropyKernels {
         long count = reduce.count(t, K, true);
         launcher.args().ptr(g).ptr(d).ptr(count).ptr(x).ptr(s).ptr(t).i32(K).i32(logits.cols());
         launcher.launch(backward, K, Launcher.BLOCK);
+    }
+
+    /**
+     * dLogits = dLoss * (softmax - onehot) / count (0 in ignored rows), overwritten, F32 or rounded once to
+     * BF16 (the operand of the logits' linear layer's GEMMs); dBias (may be null) += its column sums of
+     * the f32 values, in chunk order: that layer's bias gradient, in the same pass.
+     */
+    public void backwardLinear(Tensor dLogits, Tensor dBias, Tensor dLoss, Tensor logits, Tensor lse, Tensor targets) {
+        Kernel k = backwardLinear;
+        int K = check(k, logits, lse, targets), V = logits.cols();
+        if (!dLogits.sameShape(logits)) throw shape(k, "dLogits " + dLogits.describe() + " and logits " + logits.describe() + " differ");
+        if (!isScalar(dLoss)) throw shape(k, "dLoss " + dLoss.describe() + " must be a scalar");
+        if (dBias != null && (dBias.rank() != 1 || dBias.size() != V)) throw shape(k, "dBias " + dBias.describe() + " must be [" + V + "]");
+        boolean bf16 = dLogits.dtype() == DType.BF16;
+        long g = bf16 ? operands.bf16(k, dLogits) : operands.f32(k, dLogits), d = operands.f32(k, dLoss);
+        long x = operands.f32(k, logits), s = operands.f32(k, lse), t = operands.i32(k, targets);
+        long b = dBias == null ? 0 : operands.f32(k, dBias);
+        if (K == 0 || V == 0) return;
+        int rowsPerChunk = Math.max(1, (K + 63) / 64), chunks = (K + rowsPerChunk - 1) / rowsPerChunk;
+        long partials = 0;
+        if (dBias != null) {
+            workspace.reserve(4L * chunks * V, 1);
+            partials = workspace.take(4L * chunks * V);
+        }
+        long count = reduce.count(t, K, true);
+        launcher.args().ptr(g).i32(bf16 ? 1 : 0).ptr(partials).ptr(d).ptr(count).ptr(x).ptr(s).ptr(t).i32(K).i32(V)
+                .i32(rowsPerChunk);
+        launcher.launch(k, chunks, (V + Launcher.BLOCK - 1) / Launcher.BLOCK, 1, Launcher.BLOCK, 0);
+        if (dBias != null) reduce.columns(b, partials, chunks, V, V, true);
     }
 
     private static int check(Kernel k, Tensor logits, Tensor lse, Tensor targets) {

@@ -1,11 +1,15 @@
 package io.electra.kernels.gpu;
 
+import io.electra.engine.DType;
+import io.electra.engine.Tensor;
+import io.electra.engine.io.HalfFloats;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import static io.electra.engine.DType.F32;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /** crossentropy.cu, bce.cu, mse.cu (and the reductions behind them) against the CPU backend. */
 @Tag("gpu")
@@ -23,6 +27,53 @@ class LossGpuTest {
             Twin dLoss = tw.floats(new float[] {0.7f}, 1), dLogits = tw.normal(1, K, V);
             tw.both(b -> b.crossEntropyBackward(dLogits.on(b), dLoss.on(b), logits.on(b), lse.on(b), t.on(b)));
             tw.expectClose("crossentropy_backward", dLogits, 1e-6, 1e-5);
+        }
+    }
+
+    /**
+     * The backward for the logits' linear layer (crossentropy_backward_linear): dLogits is what the plain
+     * kernel adds into zeros on the same GPU, to the bit (F32), or that rounded to nearest even (BF16);
+     * dBias is the column sums of those f32 values within the f32 summation bound 2 gamma_n sum|terms|
+     * (n = K + chunks + 1), and matches the CPU's; ignored rows get zeros, and nothing of the tensor's
+     * previous contents survives.
+     */
+    @ParameterizedTest(name = "K {0} V {1} {2}")
+    @CsvSource({"1, 1, F32", "7, 7, BF16", "33, 33, F32", "130, 1000, BF16", "77, 30522, BF16", "300, 257, F32"})
+    void crossEntropyBackwardIntoALinearMatchesThePlainKernelAndTheCpu(int K, int V, DType type) {
+        try (Twins tw = new Twins(K * 11L + V)) {
+            int[] targets = new int[K];
+            for (int k = 0; k < K; k++) targets[k] = k % 5 == 3 ? -100 : tw.random.nextInt(V);
+            Twin logits = tw.normal(3, K, V), t = tw.ints(targets, K), loss = tw.zeros(F32, 1), lse = tw.zeros(F32, K);
+            tw.both(b -> b.crossEntropyForward(loss.on(b), lse.on(b), logits.on(b), t.on(b)));
+            Twin dLoss = tw.floats(new float[] {0.7f}, 1), dBias = tw.normal(1, V);
+            float[] nan = new float[K * V];
+            java.util.Arrays.fill(nan, Float.NaN);
+            Twin dLogits = type == DType.BF16 ? tw.bf16(nan, K, V) : tw.floats(nan, K, V);
+            float[] biasStart = tw.gpu.downloadFloat(dBias.gpu());
+            tw.both(b -> b.crossEntropyBackwardToLinear(dLogits.on(b), dBias.on(b), dLoss.on(b), logits.on(b), lse.on(b), t.on(b)));
+            Tensor plain = tw.gpu.allocate(F32, K, V);
+            tw.gpu.crossEntropyBackward(plain, dLoss.gpu(), logits.gpu(), lse.gpu(), t.gpu());
+            float[] f = tw.gpu.downloadFloat(plain), got = tw.gpu.downloadFloat(dLogits.gpu());
+            for (int i = 0; i < f.length; i++) {
+                float want = type == DType.BF16 ? HalfFloats.roundToBf16(f[i]) : f[i];
+                if (!(want == got[i])) fail("crossentropy_backward_linear: element " + i + " is " + got[i] + ", the plain kernel's " + want);
+            }
+            float[] gotBias = tw.gpu.downloadFloat(dBias.gpu());
+            int n = K + 65;
+            double gamma = n * 0x1p-24 / (1 - n * 0x1p-24);
+            for (int v = 0; v < V; v++) {
+                double sum = biasStart[v], terms = Math.abs(biasStart[v]);
+                for (int k = 0; k < K; k++) {
+                    sum += f[k * V + v];
+                    terms += Math.abs(f[k * V + v]);
+                }
+                if (Math.abs(gotBias[v] - sum) > 2 * gamma * terms) {
+                    fail("crossentropy_backward_linear: dBias[" + v + "] is " + gotBias[v] + ", the column sum " + sum);
+                }
+            }
+            tw.expectClose("crossentropy_backward_linear", dLogits, 1e-6, type == DType.BF16 ? 0x1p-7 : 1e-5);
+            tw.expectClose("crossentropy_backward_linear+reduce_forward_columns", dBias, 1e-6 * Math.sqrt(K), 1e-4);
+            tw.gpu.free(plain);
         }
     }
 
