@@ -5,13 +5,12 @@ import io.electra.engine.Precision;
 import io.electra.engine.Tensor;
 import io.electra.engine.cpu.CpuBackend;
 import io.electra.engine.nn.Parameter;
-import io.electra.engine.testing.GradCheck;
+import io.electra.engine.testing.TapeGradCheck;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Random;
-import java.util.function.Function;
 
 import static io.electra.engine.testing.Approx.assertSameBits;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -70,31 +69,12 @@ class LinearCrossEntropyOpsTest {
     void gradientsMatchFiniteDifferencesInF64() {
         Random rnd = new Random(67);
         int k = 4, c = 3, v = 7;
-        Parameter x = f64(rnd, "x", k, c), w = f64(rnd, "w", v, c), bias = f64(rnd, "bias", v);
+        Parameter x = TapeGradCheck.randomParameter(cpu, rnd, "x", k, c), w = TapeGradCheck.randomParameter(cpu, rnd, "w", v, c);
+        Parameter bias = TapeGradCheck.randomParameter(cpu, rnd, "bias", v);
         Tensor targets = cpu.allocate(DType.I32, k);
         cpu.upload(targets, new int[] {6, -1, 0, 2});
-        Function<Ops, Var> loss = ops -> ops.linearCrossEntropy(ops.gelu(x), w, bias, targets).loss();
-        Tape tape = new Tape(cpu);
-        Ops ops = new Ops(tape);
-        for (Parameter p : List.of(x, w, bias)) p.zeroGrad();
-        tape.backward(loss.apply(ops));
-        tape.reset();
-        cpu.resetArena();
-        for (Parameter p : List.of(x, w, bias)) {
-            GradCheck.assertGradient(p.name(), cpu, p.value(), cpu.downloadDouble(p.grad()), () -> {
-                try (var s = tape.noGrad()) {
-                    double value = cpu.downloadDouble(loss.apply(ops).value())[0];
-                    cpu.resetArena();
-                    return value;
-                }
-            });
-        }
-    }
-
-    private static Parameter f64(Random rnd, String name, int... shape) {
-        Parameter p = new Parameter(cpu, DType.F64, name, true, shape);
-        cpu.upload(p.value(), GradCheck.uniform(rnd, p.value().size(), -1, 1));
-        return p;
+        TapeGradCheck.assertGradients(new Ops(new Tape(cpu)), ops -> ops.linearCrossEntropy(ops.gelu(x), w, bias, targets).loss(),
+                List.of(x, w, bias), "");
     }
 
     private static Var param(float[] values, int... shape) {

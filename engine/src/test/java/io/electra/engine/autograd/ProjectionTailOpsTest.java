@@ -6,12 +6,12 @@ import io.electra.engine.Tensor;
 import io.electra.engine.cpu.CpuBackend;
 import io.electra.engine.nn.Parameter;
 import io.electra.engine.testing.GradCheck;
+import io.electra.engine.testing.TapeGradCheck;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Random;
-import java.util.function.Function;
 
 import static io.electra.engine.testing.Approx.assertSameBits;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -106,34 +106,17 @@ class ProjectionTailOpsTest {
         Parameter gamma = f64(rnd, "gamma", c), beta = f64(rnd, "beta", c);
         Tensor target = cpu.allocate(DType.F64, b * t * c);
         cpu.upload(target, GradCheck.uniform(rnd, target.size(), -1, 1));
-        Function<Ops, Var> loss = ops -> {
-            Var a = ops.linearDropoutAddLayerNorm(ops.gelu(x), w, bias, res, 0.3f, 1, gamma, beta, 1e-5f);
-            Var y = ops.feedForwardDropoutAddLayerNorm(a, w1, b1, w2, b2, 0.3f, 2, gamma, beta, 1e-5f);
-            return ops.mse(ops.view(y, b * t * c), target);
-        };
-        Tape tape = new Tape(cpu);
-        Ops ops = new Ops(tape);
+        Ops ops = new Ops(new Tape(cpu));
         ops.setRng(5, 1);
-        List<Parameter> params = List.of(x, res, w, bias, w1, b1, w2, b2, gamma, beta);
-        for (Parameter p : params) p.zeroGrad();
-        tape.backward(loss.apply(ops));
-        tape.reset();
-        cpu.resetArena();
-        for (Parameter p : params) {
-            GradCheck.assertGradient(p.name(), cpu, p.value(), cpu.downloadDouble(p.grad()), () -> {
-                try (var s = tape.noGrad()) {
-                    double value = cpu.downloadDouble(loss.apply(ops).value())[0];
-                    cpu.resetArena();
-                    return value;
-                }
-            });
-        }
+        TapeGradCheck.assertGradients(ops, o -> {
+            Var a = o.linearDropoutAddLayerNorm(o.gelu(x), w, bias, res, 0.3f, 1, gamma, beta, 1e-5f);
+            Var y = o.feedForwardDropoutAddLayerNorm(a, w1, b1, w2, b2, 0.3f, 2, gamma, beta, 1e-5f);
+            return o.mse(o.view(y, b * t * c), target);
+        }, List.of(x, res, w, bias, w1, b1, w2, b2, gamma, beta), "");
     }
 
     private static Parameter f64(Random rnd, String name, int... shape) {
-        Parameter p = new Parameter(cpu, DType.F64, name, true, shape);
-        cpu.upload(p.value(), GradCheck.uniform(rnd, p.value().size(), -1, 1));
-        return p;
+        return TapeGradCheck.randomParameter(cpu, rnd, name, shape);
     }
 
     private static Var param(float[] values, boolean grad, int... shape) {

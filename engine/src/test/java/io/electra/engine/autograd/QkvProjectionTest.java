@@ -9,6 +9,7 @@ import io.electra.engine.nn.Linear;
 import io.electra.engine.nn.Parameter;
 import io.electra.engine.nn.StackedLinear;
 import io.electra.engine.testing.GradCheck;
+import io.electra.engine.testing.TapeGradCheck;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -154,27 +155,11 @@ class QkvProjectionTest {
                 Var l = ops.mse(ops.view(context, b * t * c), target);
                 return shared ? ops.add(ops.add(l, 1, ops.sum(ops.gelu(y), 0.3f), 1), 1, ops.sum(ops.gelu(x), 0.2f), 1) : l;
             };
-            Tape tape = new Tape(cpu);
-            Ops ops = new Ops(tape);
-            xp.zeroGrad();
-            qkv.zeroGrad();
-            tape.backward(loss.apply(ops));
-            tape.reset();
-            cpu.resetArena();
             List<Parameter> checked = new ArrayList<>(qkv.parameters());
             checked.add(xp);
             assertEquals(7, checked.size(), "three weights, three biases and x");
-            for (Parameter p : checked) {
-                // perturbs the part's rows of the stack: the fused forward must see them
-                GradCheck.assertGradient(p.name() + (shared ? ", shared" : ""), cpu, p.value(), cpu.downloadDouble(p.grad()),
-                        () -> {
-                            try (var s = tape.noGrad()) {
-                                double v = cpu.downloadDouble(loss.apply(ops).value())[0];
-                                cpu.resetArena();
-                                return v;
-                            }
-                        });
-            }
+            // perturbs each part's rows of the stack: the fused forward must see them
+            TapeGradCheck.assertGradients(new Ops(new Tape(cpu)), loss, checked, shared ? ", shared" : "");
         }
     }
 

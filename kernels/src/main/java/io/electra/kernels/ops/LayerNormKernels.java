@@ -81,29 +81,8 @@ public final class LayerNormKernels {
     public void backwardDropoutResidual(Tensor dX, boolean accumulateX, Tensor dResidual, boolean accumulateResidual,
                                         Tensor dWeight, Tensor dBias, Tensor dOut, Tensor sum, Tensor mean, Tensor rstd,
                                         Tensor weight, float p, RngKey key) {
-        Kernel k = backwardResidual;
-        int rows = sum.rowsFlat(), C = sum.cols();
-        checkRowwise(k, dOut, sum, mean, rstd, weight, dBias, rows, C);
-        for (Tensor d : new Tensor[]{dX, dResidual}) {
-            if (d != null && !d.sameShape(sum)) throw shape(k, "gradient " + d.describe() + " and sum " + sum.describe() + " differ");
-        }
-        if (dX != null && dX == dResidual) throw shape(k, "dX and dResidual must be different tensors");
-        if (dWeight.size() != C) throw shape(k, "dWeight " + dWeight.describe() + " must be [" + C + "]");
-        checkDropout(k, p, key);
-        long dW = operands.f32(k, dWeight), dB = operands.f32(k, dBias);
-        long dXAddress = dX == null ? 0 : operands.f32(k, dX), dRAddress = dResidual == null ? 0 : operands.f32(k, dResidual);
-        if (rows == 0 || C == 0) return;
-        int chunks = (rows + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
-        long partialBytes = 8L * chunks * C;  // [chunks, 2C]: dWeight then dBias
-        workspace.reserve(partialBytes, 1);
-        long partials = workspace.take(partialBytes);
-        KernelArgs args = launcher.args().ptr(dXAddress).i32(accumulateX ? 1 : 0).ptr(dRAddress).i32(accumulateResidual ? 1 : 0)
-                .ptr(partials).ptr(operands.f32(k, dOut)).ptr(operands.f32(k, sum)).ptr(operands.f32(k, mean))
-                .ptr(operands.f32(k, rstd)).ptr(operands.f32(k, weight)).i32(rows).i32(C).i32(ROWS_PER_CHUNK);
-        withDropout(args, p, key);
-        launcher.launch(k, chunks, Launcher.BLOCK);
-        reduce.columns(dW, partials, chunks, C, 2 * C, true);
-        reduce.columns(dB, partials + 4L * C, chunks, C, 2 * C, true);
+        backwardResidual(backwardResidual, dX, accumulateX, null, dResidual, accumulateResidual, dWeight, dBias, dOut, sum, mean,
+                rstd, weight, p, key);
     }
 
     /**
@@ -115,34 +94,49 @@ public final class LayerNormKernels {
                                               Tensor dWeight, Tensor dBias, Tensor dOut, Tensor sum, Tensor mean, Tensor rstd,
                                               Tensor weight, float p, RngKey key) {
         Kernel k = backwardResidualLinear;
-        int rows = sum.rowsFlat(), C = sum.cols();
-        checkRowwise(k, dOut, sum, mean, rstd, weight, dBias, rows, C);
-        if (C > LINEAR_MAX_C) throw shape(k, "rows of " + C + " exceed the " + LINEAR_MAX_C + " this kernel sums in registers");
-        if (!dX.sameShape(sum)) throw shape(k, "dX " + dX.describe() + " and sum " + sum.describe() + " differ");
-        if (dResidual != null && !dResidual.sameShape(sum)) {
-            throw shape(k, "dResidual " + dResidual.describe() + " and sum " + sum.describe() + " differ");
+        if (sum.cols() > LINEAR_MAX_C) throw shape(k, "rows of " + sum.cols() + " exceed the " + LINEAR_MAX_C + " it sums in registers");
+        if (dX == null) throw shape(k, "dX is required");
+        if (dXBias != null && (dXBias.rank() != 1 || dXBias.size() != sum.cols())) {
+            throw shape(k, "dXBias " + dXBias.describe() + " must be [" + sum.cols() + "]");
         }
-        if (dX == dResidual) throw shape(k, "dX and dResidual must be different tensors");
+        backwardResidual(k, dX, false, dXBias, dResidual, accumulateResidual, dWeight, dBias, dOut, sum, mean, rstd, weight, p, key);
+    }
+
+    /**
+     * Both backward kernels take the same arguments; the _linear one reads the flag after dX as "dX is
+     * BF16" (it never accumulates) and writes [chunks, 3C] partials, the third C its linear's bias.
+     */
+    private void backwardResidual(Kernel k, Tensor dX, boolean accumulateX, Tensor dXBias, Tensor dResidual,
+                                  boolean accumulateResidual, Tensor dWeight, Tensor dBias, Tensor dOut, Tensor sum, Tensor mean,
+                                  Tensor rstd, Tensor weight, float p, RngKey key) {
+        boolean linear = k == backwardResidualLinear;
+        int rows = sum.rowsFlat(), C = sum.cols(), width = linear ? 3 * C : 2 * C;
+        checkRowwise(k, dOut, sum, mean, rstd, weight, dBias, rows, C);
+        for (Tensor d : new Tensor[]{dX, dResidual}) {
+            if (d != null && !d.sameShape(sum)) throw shape(k, "gradient " + d.describe() + " and sum " + sum.describe() + " differ");
+        }
+        if (dX != null && dX == dResidual) throw shape(k, "dX and dResidual must be different tensors");
         if (dWeight.size() != C) throw shape(k, "dWeight " + dWeight.describe() + " must be [" + C + "]");
-        if (dXBias != null && (dXBias.rank() != 1 || dXBias.size() != C)) throw shape(k, "dXBias " + dXBias.describe() + " must be [" + C + "]");
         checkDropout(k, p, key);
-        boolean bf16 = dX.dtype() == DType.BF16;
-        long dXAddress = bf16 ? operands.bf16(k, dX) : operands.f32(k, dX);
+        boolean bf16 = dX != null && dX.dtype() == DType.BF16;
+        if (bf16 && !linear) throw shape(k, "dX " + dX.describe() + " must be F32");
         long dW = operands.f32(k, dWeight), dB = operands.f32(k, dBias), dXB = dXBias == null ? 0 : operands.f32(k, dXBias);
+        long dXAddress = dX == null ? 0 : bf16 ? operands.bf16(k, dX) : operands.f32(k, dX);
         long dRAddress = dResidual == null ? 0 : operands.f32(k, dResidual);
         if (rows == 0 || C == 0) return;
         int chunks = (rows + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
-        long partialBytes = 12L * chunks * C;  // [chunks, 3C]: dWeight, dBias, the linear's bias
+        long partialBytes = 4L * chunks * width;  // [chunks, width]: dWeight, dBias (, the linear's bias)
         workspace.reserve(partialBytes, 1);
         long partials = workspace.take(partialBytes);
-        KernelArgs args = launcher.args().ptr(dXAddress).i32(bf16 ? 1 : 0).ptr(dRAddress).i32(accumulateResidual ? 1 : 0)
+        int flagX = linear ? (bf16 ? 1 : 0) : (accumulateX ? 1 : 0);
+        KernelArgs args = launcher.args().ptr(dXAddress).i32(flagX).ptr(dRAddress).i32(accumulateResidual ? 1 : 0)
                 .ptr(partials).ptr(operands.f32(k, dOut)).ptr(operands.f32(k, sum)).ptr(operands.f32(k, mean))
                 .ptr(operands.f32(k, rstd)).ptr(operands.f32(k, weight)).i32(rows).i32(C).i32(ROWS_PER_CHUNK);
         withDropout(args, p, key);
         launcher.launch(k, chunks, Launcher.BLOCK);
-        reduce.columns(dW, partials, chunks, C, 3 * C, true);
-        reduce.columns(dB, partials + 4L * C, chunks, C, 3 * C, true);
-        if (dXBias != null) reduce.columns(dXB, partials + 8L * C, chunks, C, 3 * C, true);
+        reduce.columns(dW, partials, chunks, C, width, true);
+        reduce.columns(dB, partials + 4L * C, chunks, C, width, true);
+        if (dXBias != null) reduce.columns(dXB, partials + 8L * C, chunks, C, width, true);
     }
 
     private static void checkDropout(Kernel k, float p, RngKey key) {

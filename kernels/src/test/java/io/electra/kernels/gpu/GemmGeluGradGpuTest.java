@@ -28,8 +28,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * where it runs). (1) out is bit for bit what the same GPU's plain product on the same tile followed by
  * its elementwise pass (linearOutputGrad) gives: the epilogue sees the same f32 sums and multiplies them
  * the same way. (2) dBias is the column sums of the f32 g the GPU made, within the f32 summation bound
- * 2 gamma_n sum|terms| (gamma_n = n u / (1 - n u), u = 2^-24, n = M + the tiles' partials + 1; Higham
- * 4.2), and a BF16 out leaves dBias the same bits as an F32 out (it sums g before the rounding).
+ * ({@link ColumnSums}), and a BF16 out leaves dBias the same bits as an F32 out (it sums g before the rounding).
  * (3) Against the CPU's matmulGeluBackward: out with the GEMM tolerance of GemmTcGpuTest times
  * max |gelu'| = 1.13; dBias, a sum of M such values, with M times it.
  */
@@ -125,19 +124,8 @@ class GemmGeluGradGpuTest {
             if (type == F32) {
                 gF32 = got;
                 biasF32 = bias;
-                // (2) the column sums of the GPU's f32 g
-                int n = M + (M + 63) / 64 + 1;
-                double gamma = n * 0x1p-24 / (1 - n * 0x1p-24);
-                for (int c = 0; c < H; c++) {
-                    double sum = startValues[c], terms = Math.abs(startValues[c]);
-                    for (int r = 0; r < M; r++) {
-                        sum += gF32[r * H + c];
-                        terms += Math.abs(gF32[r * H + c]);
-                    }
-                    if (Math.abs(bias[c] - sum) > 2 * gamma * terms) {
-                        fail(kernel + ": dBias[" + c + "] is " + bias[c] + ", the column sum " + sum + ", bound " + 2 * gamma * terms);
-                    }
-                }
+                // (2) the column sums of the GPU's f32 g (one partial per CTA row of at least 64)
+                ColumnSums.assertWithinSummationBound(kernel + " dBias", startValues, gF32, M, H, (M + 63) / 64, bias);
             } else {
                 for (int c = 0; c < H; c++) {
                     if (Float.floatToRawIntBits(bias[c]) != Float.floatToRawIntBits(biasF32[c])) {

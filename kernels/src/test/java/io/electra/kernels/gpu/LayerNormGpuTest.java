@@ -85,8 +85,8 @@ class LayerNormGpuTest {
     /**
      * The tail's backward into a linear layer's output (layernorm_backward_dropout_residual_linear): dX is
      * the plain kernel's dX to the bit (F32), or that rounded to nearest even (BF16); the linear's bias
-     * gradient is the column sums of the GPU's own f32 dX within the f32 summation bound (2 gamma_n
-     * sum|terms|, n = rows + chunks + 1), and matches the CPU as the other column sums do. Widths up to
+     * gradient is the column sums of the GPU's own f32 dX within the f32 summation bound ({@link ColumnSums}),
+     * and matches the CPU as the other column sums do. Widths up to
      * 1024 run the kernel (1000: a lane's last group is partial); wider rows take the composed path.
      */
     @ParameterizedTest(name = "[{0}, {1}] p {2} dX {3} residual {4}")
@@ -118,19 +118,9 @@ class LayerNormGpuTest {
                     fail(kernel + ": dX element " + i + " is " + got[i] + ", the plain kernel's " + (dXType == BF16 ? "rounded " : "") + want);
                 }
             }
-            float[] gotBias = tw.gpu.downloadFloat(dXBias.gpu());
-            int n = rows + (rows + 31) / 32 + 1;
-            double gamma = n * 0x1p-24 / (1 - n * 0x1p-24);
-            for (int c = 0; c < cols; c++) {
-                double s = biasStart[c], terms = Math.abs(biasStart[c]);
-                for (int r = 0; r < rows; r++) {
-                    s += f[r * cols + c];
-                    terms += Math.abs(f[r * cols + c]);
-                }
-                if (Math.abs(gotBias[c] - s) > 2 * gamma * terms) {
-                    fail(kernel + ": dXBias[" + c + "] is " + gotBias[c] + ", the column sum " + s + ", bound " + 2 * gamma * terms);
-                }
-            }
+            // a partial per chunk of 32 rows, and the warps' partial sums inside each
+            ColumnSums.assertWithinSummationBound(kernel + " dXBias", biasStart, f, rows, cols, (rows + 31) / 32 * 9,
+                    tw.gpu.downloadFloat(dXBias.gpu()));
             tw.expectClose(kernel, dX, 1e-5, dXType == BF16 ? 0x1p-7 : 1e-4);
             tw.expectClose(kernel, dR, 1e-5, 1e-4);
             double sumTol = 1e-5 * Math.sqrt(rows);
