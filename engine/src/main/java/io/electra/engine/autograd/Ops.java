@@ -286,7 +286,7 @@ public final class Ops {
     /**
      * {@code bf16Inner}: in mixed precision y, which only bf16 consumers read, is stored BF16 (the fused
      * query/key/value projection that only the attention reads; its gradient is BF16, as the attention
-     * writes it; with GELU the gradient would stay F32).
+     * writes it). Not with GELU: a BF16 GELU output's gradient would need an F32 buffer (feedForward).
      */
     private Var linear(Var x, Var w, Var bias, boolean gelu, boolean bf16Inner) {
         Tensor xv = x.value(), wv = w.value();
@@ -303,7 +303,8 @@ public final class Ops {
         boolean mixed = bf16(xv) || xv.dtype() == DType.BF16;
         DType yType = mixed ? DType.F32 : xv.dtype();
         DType stored = mixed && bf16Inner ? DType.BF16 : yType;  // the GEMM writes y (and only y) as BF16
-        Var y = new Var(b.allocateTempUnfilled(stored, outShape), g, gelu ? yType : stored);
+        if (gelu && bf16Inner) throw new IllegalArgumentException("linear: a bf16-only output has no GELU variant");
+        Var y = new Var(b.allocateTempUnfilled(stored, outShape), g, stored);
         Tensor x2 = xv.view(rows, in), y2 = y.value().view(rows, outDim);
         // with GELU, the product (+ bias) lands in pre and y = gelu(pre); the backward turns dy into dPre
         Tensor pre2 = gelu ? b.allocateTempUnfilled(yType, rows, outDim) : y2;
