@@ -135,16 +135,10 @@ class QkvProjectionTest {
     void fusedProjectionGradientsMatchFiniteDifferencesInF64() {
         Random rnd = new Random(23);
         int b = 2, t = 3, heads = 2, d = 3, c = heads * d;
-        StackedLinear qkv = new StackedLinear(cpu, DType.F64, c, c, true, "query", "key", "value");
-        qkv.assignNames("self");
-        Parameter xp = new Parameter(cpu, DType.F64, "x", true, b, t, c);
-        for (Tensor p : new Tensor[] {qkv.weight.value(), qkv.bias.value(), xp.value()}) {
-            cpu.upload(p, GradCheck.uniform(rnd, p.size(), -1, 1));
-        }
-        Tensor mask = cpu.allocate(DType.I32, b, t);
-        cpu.upload(mask, new int[] {1, 1, 0, 1, 1, 1});
-        Tensor target = cpu.allocate(DType.F64, b * t * c);
-        cpu.upload(target, GradCheck.uniform(rnd, target.size(), -1, 1));
+        F64QkvFixture f = F64QkvFixture.of(cpu, rnd, b, t, c, new int[] {1, 1, 0, 1, 1, 1});
+        StackedLinear qkv = f.qkv();
+        Parameter xp = f.x();
+        Tensor mask = f.mask(), target = f.target();
         for (boolean shared : new boolean[] {false, true}) {
             // shared: the fused output and x feed other terms too, so both backward calls add into existing gradients
             Function<Ops, Var> loss = ops -> {
@@ -155,8 +149,7 @@ class QkvProjectionTest {
                 Var l = ops.mse(ops.view(context, b * t * c), target);
                 return shared ? ops.add(ops.add(l, 1, ops.sum(ops.gelu(y), 0.3f), 1), 1, ops.sum(ops.gelu(x), 0.2f), 1) : l;
             };
-            List<Parameter> checked = new ArrayList<>(qkv.parameters());
-            checked.add(xp);
+            List<Parameter> checked = f.parameters();
             assertEquals(7, checked.size(), "three weights, three biases and x");
             // perturbs each part's rows of the stack: the fused forward must see them
             TapeGradCheck.assertGradients(new Ops(new Tape(cpu)), loss, checked, shared ? ", shared" : "");

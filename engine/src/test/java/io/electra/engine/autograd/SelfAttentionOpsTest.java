@@ -143,16 +143,10 @@ class SelfAttentionOpsTest {
     void gradientsMatchFiniteDifferencesInF64() {
         Random rnd = new Random(47);
         int b = 2, t = 3, heads = 2, d = 3, c = heads * d;
-        StackedLinear qkv = new StackedLinear(cpu, DType.F64, c, c, true, "query", "key", "value");
-        qkv.assignNames("self");
-        Parameter xp = new Parameter(cpu, DType.F64, "x", true, b, t, c);
-        for (Tensor p : new Tensor[] {qkv.weight.value(), qkv.bias.value(), xp.value()}) {
-            cpu.upload(p, GradCheck.uniform(rnd, p.size(), -1, 1));
-        }
-        Tensor mask = cpu.allocate(DType.I32, b, t);
-        cpu.upload(mask, new int[] {1, 0, 1, 1, 1, 1});
-        Tensor target = cpu.allocate(DType.F64, b * t * c);
-        cpu.upload(target, GradCheck.uniform(rnd, target.size(), -1, 1));
+        F64QkvFixture f = F64QkvFixture.of(cpu, rnd, b, t, c, new int[] {1, 0, 1, 1, 1, 1});
+        StackedLinear qkv = f.qkv();
+        Parameter xp = f.x();
+        Tensor mask = f.mask(), target = f.target();
         for (boolean shared : new boolean[] {false, true}) {
             Function<Ops, Var> loss = ops -> {
                 Var x = ops.gelu(xp);
@@ -168,8 +162,7 @@ class SelfAttentionOpsTest {
                 Var l = ops.mse(ops.view(context, b * t * c), target);
                 return extra == null ? l : ops.add(l, 1, extra, 1);
             };
-            List<Parameter> checked = new ArrayList<>(qkv.parameters());
-            checked.add(xp);
+            List<Parameter> checked = f.parameters();
             TapeGradCheck.assertGradients(new Ops(new Tape(cpu)), loss, checked, shared ? ", shared" : "");
         }
     }

@@ -64,11 +64,8 @@ class LayerNormGpuTest {
     void dropoutResidualBackwardMatchesTheCpu(int rows, int cols, float p, boolean accX, boolean accR, String which) {
         try (Twins tw = new Twins(rows + 19L * cols)) {
             RngKey key = new RngKey(9, 1, 41);
-            Twin x = tw.normal(1, rows, cols), res = tw.normal(2, rows, cols), w = tw.normal(1, cols), bias = tw.normal(1, cols);
-            Twin out = tw.zeros(F32, rows, cols), sum = tw.zeros(F32, rows, cols);
-            Twin mean = tw.zeros(F32, rows), rstd = tw.zeros(F32, rows);
-            tw.both(b -> b.dropoutAddLayerNormForward(out.on(b), null, sum.on(b), mean.on(b), rstd.on(b), x.on(b), res.on(b),
-                    w.on(b), bias.on(b), 1e-12f, p, key));
+            Tail tail = Tail.forward(tw, rows, cols, p, key);
+            Twin sum = tail.sum(), mean = tail.mean(), rstd = tail.rstd(), w = tail.weight();
             Twin dOut = tw.normal(1, rows, cols), dX = tw.normal(1, rows, cols), dR = tw.normal(1, rows, cols);
             Twin dW = tw.normal(1, cols), dB = tw.normal(1, cols);
             boolean wantX = !which.equals("residual"), wantR = !which.equals("x");
@@ -86,8 +83,8 @@ class LayerNormGpuTest {
      * The tail's backward into a linear layer's output (layernorm_backward_dropout_residual_linear): dX is
      * the plain kernel's dX to the bit (F32), or that rounded to nearest even (BF16); the linear's bias
      * gradient is the column sums of the GPU's own f32 dX within the f32 summation bound ({@link ColumnSums}),
-     * and matches the CPU as the other column sums do. Widths up to
-     * 1024 run the kernel (1000: a lane's last group is partial); wider rows take the composed path.
+     * and matches the CPU as the other column sums do. Widths up to 1024 run the kernel (1000: a lane's
+     * last group is partial); wider rows take the composed path.
      */
     @ParameterizedTest(name = "[{0}, {1}] p {2} dX {3} residual {4}")
     @CsvSource({"1, 1, 0.1, F32, true", "7, 7, 0.1, BF16, true", "33, 33, 0, F32, false", "70, 256, 0.1, BF16, true",
@@ -96,11 +93,8 @@ class LayerNormGpuTest {
                                                                          boolean withResidual) {
         try (Twins tw = new Twins(rows * 7L + cols)) {
             RngKey key = new RngKey(4, 2, 43);
-            Twin x = tw.normal(1, rows, cols), res = tw.normal(2, rows, cols), w = tw.normal(1, cols), bias = tw.normal(1, cols);
-            Twin out = tw.zeros(F32, rows, cols), sum = tw.zeros(F32, rows, cols);
-            Twin mean = tw.zeros(F32, rows), rstd = tw.zeros(F32, rows);
-            tw.both(b -> b.dropoutAddLayerNormForward(out.on(b), null, sum.on(b), mean.on(b), rstd.on(b), x.on(b), res.on(b),
-                    w.on(b), bias.on(b), 1e-12f, p, key));
+            Tail tail = Tail.forward(tw, rows, cols, p, key);
+            Twin sum = tail.sum(), mean = tail.mean(), rstd = tail.rstd(), w = tail.weight();
             Twin dOut = tw.normal(1, rows, cols), dR = tw.normal(1, rows, cols), dW = tw.normal(1, cols), dB = tw.normal(1, cols);
             Twin dX = dXType == BF16 ? tw.bf16Zeros(rows, cols) : tw.zeros(F32, rows, cols), dXBias = tw.normal(1, cols);
             float[] biasStart = tw.gpu.downloadFloat(dXBias.gpu());
@@ -144,6 +138,18 @@ class LayerNormGpuTest {
             double sumTol = 1e-5 * Math.sqrt(rows);
             tw.expectClose("layernorm_backward+reduce_forward_columns", dW, sumTol, 1e-4);
             tw.expectClose("layernorm_backward+reduce_forward_columns", dB, sumTol, 1e-4);
+        }
+    }
+
+    /** What a dropout + residual + LayerNorm forward on both sides saved for its backward, and its weight. */
+    private record Tail(Twin sum, Twin mean, Twin rstd, Twin weight) {
+        static Tail forward(Twins tw, int rows, int cols, float p, RngKey key) {
+            Twin x = tw.normal(1, rows, cols), res = tw.normal(2, rows, cols), w = tw.normal(1, cols), bias = tw.normal(1, cols);
+            Twin out = tw.zeros(F32, rows, cols), sum = tw.zeros(F32, rows, cols);
+            Twin mean = tw.zeros(F32, rows), rstd = tw.zeros(F32, rows);
+            tw.both(b -> b.dropoutAddLayerNormForward(out.on(b), null, sum.on(b), mean.on(b), rstd.on(b), x.on(b), res.on(b),
+                    w.on(b), bias.on(b), 1e-12f, p, key));
+            return new Tail(sum, mean, rstd, w);
         }
     }
 }
