@@ -167,6 +167,7 @@ CUEMU_API cuInit(unsigned int flags) {
     if (!S.initialized) {
         const char* gib = getenv("CUDA_EMU_MEMORY_GIB");  // a smaller device, to test out-of-memory paths
         if (gib && atof(gib) > 0) S.totalMemory = static_cast<size_t>(atof(gib) * (1ull << 30));
+        emu::catch_kernel_faults(describeDeviceAddress);  // an invalid access fails its launch, naming the buffer
         S.initialized = true;
     }
     return CUDA_SUCCESS;

@@ -121,7 +121,7 @@ inline constexpr int kSmTarget = 10 * kComputeMajor + kComputeMinor;
 inline constexpr int kMultiprocessors = 4;
 inline constexpr const char* kDeviceName = "CUDA emulator on the CPU (electra-java)";
 inline constexpr size_t kDefaultTotalMemory = 16ull << 30;
-inline constexpr size_t kDeviceAlign = 256;   // cuMemAlloc's alignment guarantee
+inline constexpr size_t kDeviceAlign = 256;   // cuMemAlloc's alignment guarantee (kept for sizes that are multiples of it)
 inline constexpr size_t kHostAlign = 4096;    // pinned host memory is page aligned
 inline constexpr unsigned kStreamNonBlocking = 0x1;
 inline constexpr unsigned kEventDisableTiming = 0x2, kEventValidFlags = 0x1 | 0x2 | 0x4;
@@ -233,6 +233,16 @@ struct Allocation {
     bool pinned;   // cuMemHostAlloc / cuMemAllocHost, not device memory
 };
 
+// Device memory is a mapping of its own: [guard page][... data][guard page], the data ending where
+// the second guard begins, so a kernel that reads or writes past either end of its
+// buffer faults there and its launch fails, naming the allocation (see emu::catch_kernel_faults).
+struct GuardedMapping {
+    uintptr_t base;  // of the whole mapping, guards included
+    size_t mappedBytes;
+    uintptr_t data;  // what cuMemAlloc returned
+    size_t bytes;    // as requested
+};
+
 struct DriverState {
     bool initialized = false;
     CUctx_st primary;
@@ -266,6 +276,7 @@ CUresult gate(const char* api);
 
 // ---- defined in driver_memory.cpp ----
 std::string memoryProblem(const Op& op, bool capturing);
+void describeDeviceAddress(uintptr_t address, char* out, size_t outBytes);  // an emu::AddressDescriber
 
 // ---- defined in driver_streams.cpp ----
 CUresult resolveStream(const char* api, CUstream h, StreamRef& out);

@@ -2,11 +2,25 @@
 // every copy and memset goes through, and the cuMem* entry points (alloc, free, copies, memsets).
 #include "driver_internal.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 using namespace cuemu;
 
 namespace {
 
 // ---- memory registry ----
+
+// The guarded mappings of live device memory, by the address cuMemAlloc returned. Its own lock:
+// the fault handler reads it with try_lock while a launch may hold the driver's.
+std::mutex& guardMutex() {
+    static std::mutex* m = new std::mutex();  // never destroyed: kernels may fault while the process exits
+    return *m;
+}
+std::map<uintptr_t, GuardedMapping>& guardedMappings() {
+    static auto* m = new std::map<uintptr_t, GuardedMapping>();
+    return *m;
+}
 
 const std::pair<const uintptr_t, Allocation>* allocationAt(uintptr_t p) {
     auto& all = state().allocations;
@@ -69,6 +83,29 @@ std::string memoryProblem(const Op& op, bool capturing) {
     return why.empty() ? "" : "source " + why;
 }
 
+void describeDeviceAddress(uintptr_t address, char* out, size_t outBytes) {
+    std::unique_lock<std::mutex> lock(guardMutex(), std::try_to_lock);
+    if (!lock.owns_lock()) return;
+    auto& all = guardedMappings();
+    auto after = all.upper_bound(address);  // the mapping holding it has the data just below, or just above (a leading guard)
+    for (auto it : {after, after == all.begin() ? all.end() : std::prev(after)}) {
+        if (it == all.end()) continue;
+        const GuardedMapping& g = it->second;
+        if (address >= g.base && address < g.base + g.mappedBytes) {
+            if (address < g.data) {
+                snprintf(out, outBytes, ": %zu bytes before the start of the %zu-byte device allocation at 0x%llx",
+                         (size_t)(g.data - address), g.bytes, (unsigned long long)g.data);
+            } else {
+                snprintf(out, outBytes, ": %zu bytes past the end of the %zu-byte device allocation at 0x%llx",
+                         (size_t)(address - g.data - g.bytes), g.bytes, (unsigned long long)g.data);
+            }
+            return;
+        }
+    }
+    snprintf(out, outBytes, address < 65536 ? ": a null pointer, or an offset from one"
+                                            : ": no live device allocation is there (freed, or never allocated)");
+}
+
 }  // namespace cuemu
 
 namespace {
@@ -129,6 +166,37 @@ CUresult enqueueMemoryOp(const char* api, Op&& op, bool sync, CUstream stream) {
     return submitMemoryOp(std::move(op), capture);
 }
 
+// Device memory with a guard page on either side; its bytes start as 0xFF (a NaN in every float
+// type, -1 in every integer one), since cuMemAlloc's memory holds whatever it held before. The data
+// ends exactly at the second guard, so it starts aligned to the largest power of two that divides
+// its size (256 bytes and more for the model's tensors; a 52-byte buffer only to 4, which is all
+// its element type needs, though not what cuMemAlloc guarantees).
+void* mapGuarded(size_t bytes) {
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE), data = std::max<size_t>(bytes, 1);
+    const size_t span = roundUp(data, page), mapped = span + 2 * page;
+    void* base = mmap(nullptr, mapped, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (base == MAP_FAILED) return nullptr;
+    unsigned char* usable = static_cast<unsigned char*>(base) + page;
+    if (mprotect(usable, span, PROT_READ | PROT_WRITE) != 0) {
+        munmap(base, mapped);
+        return nullptr;
+    }
+    unsigned char* p = usable + span - data;
+    memset(p, 0xff, data);
+    std::lock_guard<std::mutex> lock(guardMutex());
+    guardedMappings()[reinterpret_cast<uintptr_t>(p)] =
+            GuardedMapping{reinterpret_cast<uintptr_t>(base), mapped, reinterpret_cast<uintptr_t>(p), bytes};
+    return p;
+}
+
+void unmapGuarded(uintptr_t p) {
+    std::lock_guard<std::mutex> lock(guardMutex());
+    auto it = guardedMappings().find(p);
+    if (it == guardedMappings().end()) return;
+    munmap(reinterpret_cast<void*>(it->second.base), it->second.mappedBytes);
+    guardedMappings().erase(it);
+}
+
 // Memory allocation shared by cuMemAlloc and the pinned host allocators.
 CUresult allocate(const char* api, size_t bytes, bool pinned, uintptr_t* out) {
     DriverState& S = state();
@@ -136,7 +204,7 @@ CUresult allocate(const char* api, size_t bytes, bool pinned, uintptr_t* out) {
     if (!pinned && (rounded > S.totalMemory || S.deviceBytes > S.totalMemory - rounded)) {
         return fail(CUDA_ERROR_OUT_OF_MEMORY, api, format("%zu bytes asked with %zu of %zu in use", bytes, S.deviceBytes, S.totalMemory));
     }
-    void* p = aligned_alloc(pinned ? kHostAlign : kDeviceAlign, rounded);
+    void* p = pinned ? aligned_alloc(kHostAlign, rounded) : mapGuarded(bytes);
     if (p == nullptr) return fail(CUDA_ERROR_OUT_OF_MEMORY, api, format("the host could not provide %zu bytes", rounded));
     S.allocations[reinterpret_cast<uintptr_t>(p)] = Allocation{bytes, pinned};
     if (!pinned) S.deviceBytes += rounded;
@@ -156,7 +224,8 @@ CUresult release(const char* api, uintptr_t p, bool pinned) {
         return fail(CUDA_ERROR_INVALID_VALUE, api, why);
     }
     if (!pinned) S.deviceBytes -= roundUp(std::max<size_t>(it->second.bytes, 1), kDeviceAlign);
-    free(reinterpret_cast<void*>(p));
+    if (pinned) free(reinterpret_cast<void*>(p));
+    else unmapGuarded(p);
     S.allocations.erase(it);
     return CUDA_SUCCESS;
 }

@@ -35,6 +35,15 @@ const KernelInfo* find_kernel(const char* name);
 // a warp collective with lanes missing, an unknown inline-PTX instruction.
 const char* launch(const KernelInfo* kernel, Dim3 grid, Dim3 block, unsigned dynamicSmem, void* const* params);
 
+// Faults: a kernel thread's invalid memory access (a guard page beside a device allocation, a
+// freed or wild pointer) ends its launch with launch's message instead of killing the process, as
+// a GPU ends the kernel with CUDA_ERROR_ILLEGAL_ADDRESS. The handler is installed once, in front of
+// the process's own (a JVM's), which still gets every fault outside a kernel thread. `describe`
+// writes what the faulting address is, in words ("12 bytes past the end of the 400-byte
+// allocation at 0x..."); it runs in the signal handler, so it must not wait for a lock.
+using AddressDescriber = void (*)(uintptr_t address, char* out, size_t outBytes);
+void catch_kernel_faults(AddressDescriber describe);
+
 // Access accounting, over every launch since the last reset (the smoke test holds the kernels to it):
 // - ldmatrix: each 8x8 matrix is one 128-byte shared-memory request, served in one wavefront when
 //   its 8 row addresses fall in 8 distinct 16-byte bank groups, and in as many wavefronts as the

@@ -7,10 +7,12 @@
 //
 // Warp collectives (shuffles, ldmatrix, mma) are computed by the last lane of the mask to
 // arrive, for every lane at once, so each is one indivisible warp-wide step as on the hardware.
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -1421,6 +1423,70 @@ const char* launch(const KernelInfo* kernel, Dim3 grid, Dim3 block, unsigned dyn
         }
     }
     return nullptr;
+}
+
+// ---- faults: an invalid access by a kernel thread fails its launch ----
+
+namespace {
+
+AddressDescriber addressDescriber = nullptr;
+struct sigaction previousSegv, previousBus;
+
+// Runs on the faulting thread. A fault on a fiber's stack is a kernel thread's (or the runtime's
+// on its behalf): the fiber is abandoned as faulted and the worker's scheduler takes over, so the
+// launch fails with the message. Anything else goes to the handler that was there before.
+void onFault(int sig, siginfo_t* info, void* context) {
+    Worker* w = tlsWorker;
+    const ucontext_t* uc = static_cast<const ucontext_t*>(context);
+    const uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+    const uintptr_t stacks = w ? (uintptr_t)w->stacks : 0, slot = STACK_BYTES + GUARD_BYTES;
+    if (w != nullptr && w->current != nullptr && stacks != 0 && sp >= stacks && sp < stacks + w->stackCount * slot) {
+        const uintptr_t address = (uintptr_t)info->si_addr;
+        const bool write = (uc->uc_mcontext.gregs[REG_ERR] & 2) != 0;  // the page fault's error code: bit 1 = write
+        char what[320] = "";
+        const uintptr_t guard = stacks + (sp - stacks) / slot * slot;
+        if (address >= guard && address < guard + GUARD_BYTES) {
+            snprintf(what, sizeof what, ": it overflowed its %zu KiB fiber stack", STACK_BYTES / 1024);
+        } else if (address == 0 && sig == SIGSEGV && info->si_code == SI_KERNEL) {
+            snprintf(what, sizeof what, ": a general-protection fault (a misaligned vector access?)");
+        } else if (addressDescriber != nullptr) {
+            addressDescriber(address, what, sizeof what);
+        }
+        char b[480];
+        snprintf(b, sizeof b, " made an invalid %s at 0x%llx%s (on a GPU: CUDA_ERROR_ILLEGAL_ADDRESS)",
+                 write ? "write" : "read", (unsigned long long)address, what);
+        sigset_t unblock;  // the fiber never returns from this handler, so the signal must not stay blocked
+        sigemptyset(&unblock);
+        sigaddset(&unblock, sig);
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nullptr);
+        faultCurrent(where() + b);
+    }
+    const struct sigaction& before = sig == SIGBUS ? previousBus : previousSegv;
+    if (before.sa_flags & SA_SIGINFO) {
+        before.sa_sigaction(sig, info, context);
+    } else if (before.sa_handler == SIG_DFL || before.sa_handler == SIG_IGN) {
+        signal(sig, SIG_DFL);  // the faulting instruction runs again and the default action ends the process
+    } else {
+        before.sa_handler(sig);
+    }
+}
+
+}  // namespace
+
+void catch_kernel_faults(AddressDescriber describe) {
+    static std::once_flag once;
+    addressDescriber = describe;
+    std::call_once(once, [] {
+        for (int sig : {SIGSEGV, SIGBUS}) {
+            struct sigaction& before = sig == SIGBUS ? previousBus : previousSegv;
+            sigaction(sig, nullptr, &before);
+            struct sigaction mine = before;  // keep the flags and mask the process chose (SA_ONSTACK, ...)
+            mine.sa_flags |= SA_SIGINFO;
+            mine.sa_flags &= ~SA_RESETHAND;
+            mine.sa_sigaction = onFault;
+            sigaction(sig, &mine, nullptr);
+        }
+    });
 }
 
 }  // namespace emu

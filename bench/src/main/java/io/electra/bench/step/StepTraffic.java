@@ -12,6 +12,7 @@ import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,20 +35,28 @@ import java.util.TreeMap;
  * measurement.
  *
  * <p>{@code java -cp bench.jar io.electra.bench.step.StepTraffic --preset small --batch 8 --seq 128
- * --precision bf16 [--objective electra|mlm] [--bandwidth-gbs 4300]}
+ * --precision bf16 [--objective electra|mlm] [--bandwidth-gbs 4300] [--by-shape true]}; {@code --by-shape}
+ * splits each method's row by its arguments' dtypes and shapes (which matmul, which LayerNorm).
  */
 public final class StepTraffic implements InvocationHandler {
     private final Backend target;
     private final Map<String, long[]> callsAndBytes = new TreeMap<>();
+    private final boolean byShape;
     private boolean counting;
 
-    private StepTraffic(Backend target) {
+    private StepTraffic(Backend target, boolean byShape) {
         this.target = target;
+        this.byShape = byShape;
     }
 
     /** A view of {@code target} that counts, and the counts it fills. */
     public static Map.Entry<Backend, StepTraffic> wrap(Backend target) {
-        StepTraffic t = new StepTraffic(target);
+        return wrap(target, false);
+    }
+
+    /** As {@link #wrap(Backend)}; {@code byShape} counts each method's calls per argument dtypes, shapes and flags. */
+    public static Map.Entry<Backend, StepTraffic> wrap(Backend target, boolean byShape) {
+        StepTraffic t = new StepTraffic(target, byShape);
         Backend proxy = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[]{Backend.class}, t);
         return Map.entry(proxy, t);
     }
@@ -106,9 +115,19 @@ public final class StepTraffic implements InvocationHandler {
                 }
                 String key = name.equals("matmul") ? "matmul " + ((Boolean) args[2] ? "T" : "N") + ((Boolean) args[4] ? "T" : "N")
                         : name;
-                add(key, b);
+                add(byShape ? withShapes(key, args) : key, b);
             }
         }
+    }
+
+    /** "matmul NN F32[4096, 256] BF16[4096, 1024] false ...": the key with every tensor's dtype and shape, and every flag. */
+    private static String withShapes(String key, Object[] args) {
+        StringBuilder sb = new StringBuilder(key);
+        for (Object a : args) {
+            if (a instanceof Tensor t) sb.append(' ').append(t.dtype()).append(Arrays.toString(t.shape()));
+            else if (a instanceof Boolean flag) sb.append(' ').append(flag);
+        }
+        return sb.toString();
     }
 
     /** How many leading arguments the call adds into (read as well as written). */
@@ -155,14 +174,14 @@ public final class StepTraffic implements InvocationHandler {
     }
 
     public static void main(String[] argv) {
-        Flags f = new Flags(argv, Set.of("preset", "batch", "seq", "precision", "objective", "bandwidth-gbs", "threads"));
+        Flags f = new Flags(argv, Set.of("preset", "batch", "seq", "precision", "objective", "bandwidth-gbs", "threads", "by-shape"));
         Preset preset = Preset.named(f.get("preset", "small"));
         int batch = f.getInt("batch", 8), seq = f.getInt("seq", 128);
         Precision precision = Precision.parse(f.get("precision", "bf16"));
         Objective objective = Objective.parse(f.get("objective", "electra"));
         double bandwidth = Double.parseDouble(f.get("bandwidth-gbs", "4300"));
         try (Backend cpu = new CpuBackend(f.getInt("threads", Runtime.getRuntime().availableProcessors()))) {
-            Map.Entry<Backend, StepTraffic> w = wrap(cpu);
+            Map.Entry<Backend, StepTraffic> w = wrap(cpu, Boolean.parseBoolean(f.get("by-shape", "false")));
             try (StepHarness h = new StepHarness(w.getKey(), preset, objective, batch, seq, 1, precision, false)) {
                 h.step();                       // first step: the optimizer state and caches come into being
                 w.getValue().start();

@@ -29,10 +29,19 @@ import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
  * <p>Device memory is reused in stream order: everything runs on one stream, so work queued
  * before a free finishes before work queued after the re-allocation starts. Only handing memory
  * back to the driver needs a synchronize.
+ *
+ * <p>Tight mode ({@code -Delectra.cuda.tightAllocations=true}; the gpu tests on the CUDA emulator
+ * run in it): every tensor is a device allocation of its own, of exactly its size, persistent ones
+ * cached by exact size and arena ones kept per request number of the step (as the CPU arena keeps
+ * them), so a warm step still allocates nothing and a captured graph's addresses stay put. The
+ * emulator ends every allocation at a guard page, so a kernel that reads or writes past the end of
+ * a tensor fails its launch there, naming the access, where in the pooled layout it would read its
+ * neighbour's bytes, or on a GPU fault only at the end of a pool.
  */
 public final class DeviceAllocator implements AutoCloseable {
     private static final long ALIGN = 256;
     private static final long MIN_ARENA_CHUNK = 64L << 20;
+    private static final boolean TIGHT_DEFAULT = Boolean.getBoolean("electra.cuda.tightAllocations");
 
     private final CUstream stream;
     private final Map<Long, ArrayDeque<DevicePointer>> cache = new HashMap<>();
@@ -47,14 +56,23 @@ public final class DeviceAllocator implements AutoCloseable {
     private int liveGraphs;                                          // captured graphs not yet closed
     private final List<DevicePointer> retired = new ArrayList<>();   // freed while a graph lived
     private long retiredBytes;
+    private final boolean tight;
+    private final List<DevicePointer> tightSlots = new ArrayList<>();  // tight mode: the arena, per request number
+    private final List<Long> tightSlotBytes = new ArrayList<>();
+    private int tightCursor;                                            // this step's next request number
 
     DeviceAllocator(CUstream stream) {
+        this(stream, TIGHT_DEFAULT);
+    }
+
+    DeviceAllocator(CUstream stream, boolean tight) {
         this.stream = stream;
+        this.tight = tight;
     }
 
     /** A persistent block of at least {@code bytes}, contents undefined. */
     public DeviceBlock allocatePersistent(long bytes) {
-        long rounded = roundPersistent(bytes);
+        long rounded = tight ? Math.max(bytes, 1) : roundPersistent(bytes);
         ArrayDeque<DevicePointer> free = cache.get(rounded);
         DevicePointer p = free == null ? null : free.poll();
         if (p != null) {
@@ -82,6 +100,7 @@ public final class DeviceAllocator implements AutoCloseable {
 
     /** An arena block of at least {@code bytes}, contents undefined, valid until {@link #resetArena}. */
     public DeviceBlock allocateArena(long bytes) {
+        if (tight) return allocateTightArena(Math.max(bytes, 1));
         long size = align(Math.max(bytes, 1));
         while (chunkIndex < chunks.size()) {
             if (chunkOffset + size <= chunkSizes.get(chunkIndex)) {
@@ -104,6 +123,38 @@ public final class DeviceAllocator implements AutoCloseable {
         return allocateArena(bytes);
     }
 
+    /** Tight mode's arena: the step's request number i gets slot i's allocation again when its size is the same. */
+    private DeviceBlock allocateTightArena(long bytes) {
+        int slot = tightCursor++;
+        if (slot < tightSlots.size() && tightSlotBytes.get(slot) != bytes) {
+            DevicePointer old = tightSlots.get(slot);
+            arenaCapacity -= tightSlotBytes.get(slot);
+            if (liveGraphs > 0) {
+                retired.add(old);
+                retiredBytes += tightSlotBytes.get(slot);
+            } else {
+                cuStreamSynchronize(stream);
+                cuMemFree(old);
+            }
+            tightSlots.set(slot, null);
+        }
+        if (slot == tightSlots.size() || tightSlots.get(slot) == null) {
+            DevicePointer p = deviceMalloc(bytes, "arena");
+            if (slot == tightSlots.size()) {
+                tightSlots.add(p);
+                tightSlotBytes.add(bytes);
+            } else {
+                tightSlots.set(slot, p);
+                tightSlotBytes.set(slot, bytes);
+            }
+            arenaCapacity += bytes;
+            if (warm) arenaAllocsSinceWarm++;
+        }
+        arenaInUse += bytes;
+        peak = Math.max(peak, persistentInUse + arenaInUse);
+        return new DeviceBlock(tightSlots.get(slot), 0, bytes, false, generation);
+    }
+
     /** Ends a step: every arena block handed out so far may be reused. */
     public void resetArena() {
         generation++;
@@ -122,6 +173,7 @@ public final class DeviceAllocator implements AutoCloseable {
         }
         chunkIndex = 0;
         chunkOffset = 0;
+        tightCursor = 0;
         arenaInUse = 0;
         warm = true;
     }
@@ -233,8 +285,10 @@ public final class DeviceAllocator implements AutoCloseable {
     public void close() {
         for (DevicePointer p : live) cuMemFree(p);
         for (DevicePointer p : chunks) cuMemFree(p);
+        for (DevicePointer p : tightSlots) cuMemFree(p);
         live.clear();
         chunks.clear();
+        tightSlots.clear();
         cache.clear();
     }
 }

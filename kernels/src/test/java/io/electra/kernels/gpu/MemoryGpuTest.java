@@ -2,7 +2,9 @@ package io.electra.kernels.gpu;
 
 import io.electra.engine.DType;
 import io.electra.engine.Tensor;
+import io.electra.kernels.runtime.DeviceBlock;
 import io.electra.kernels.runtime.DeviceOutOfMemoryError;
+import jcuda.driver.CUdeviceptr;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -12,6 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static jcuda.driver.JCudaDriver.cuMemGetAddressRange;
 
 /** Allocation, transfers, fill, copy and BF16 conversion; the arena and the allocator's errors. */
 @Tag("gpu")
@@ -65,6 +69,30 @@ class MemoryGpuTest {
                 if (step == 0) afterFirstStep = tw.gpu.memoryStats().arenaAllocationsSinceWarm();
             }
             assertEquals(afterFirstStep, tw.gpu.memoryStats().arenaAllocationsSinceWarm(), "a warm step must not allocate");
+        }
+    }
+
+    /**
+     * The emulated test run's tight mode (see DeviceAllocator): each tensor, persistent or arena, is
+     * a device allocation of exactly its bytes, so the emulator's guard page after it catches a
+     * kernel that runs past it (kernels/emulator/test/fault_smoke.cpp shows the catch).
+     */
+    @Test
+    void tightModeGivesEveryTensorAnAllocationOfItsOwn() {
+        assumeTrue(Boolean.getBoolean("electra.cuda.tightAllocations"), "runs with -Delectra.cuda.tightAllocations=true");
+        try (Twins tw = new Twins(15)) {
+            Tensor persistent = tw.gpu.allocate(F32, 7), arenaA = tw.gpu.allocateTemp(BF16, 3, 5), arenaB = tw.gpu.allocateTemp(F32, 2);
+            for (Tensor t : new Tensor[] {persistent, arenaA, arenaB}) {
+                // an allocation of exactly the tensor's bytes that holds its first and its last byte starts at the first
+                long bytes = t.size() * t.dtype().bytes, first = ((DeviceBlock) t.storage()).address();
+                for (long at : new long[] {first, first + bytes - 1}) {
+                    long[] size = new long[1];
+                    cuMemGetAddressRange(new CUdeviceptr(), size, new CUdeviceptr().withByteOffset(at));
+                    assertEquals(bytes, size[0], t + ": the allocation holding byte " + (at - first));
+                }
+            }
+            tw.gpu.free(persistent);
+            tw.gpu.resetArena();
         }
     }
 
