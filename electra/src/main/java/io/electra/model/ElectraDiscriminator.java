@@ -29,9 +29,10 @@ public final class ElectraDiscriminator extends Module {
     /** Logits (B*T) that each token was replaced. */
     public Var logits(Ops ops, ElectraInputs in, Map<String, Tensor> trace) {
         Var h = electra.forward(ops, in, trace, "discriminator");
-        Var d = dense.forward(ops, h);
-        if (trace != null) trace.put("discriminator.predictions_dense_output", d.value());
-        Var logits = densePrediction.forward(ops, ops.gelu(d));
+        // the head is a feed-forward block (dense, exact GELU, dense to one logit): one op, whose backward never stores
+        // the GELU output's gradient; a trace also gets dense's output, computed once more for it
+        if (trace != null) trace.put("discriminator.predictions_dense_output", dense.forward(ops, h).value());
+        Var logits = ops.feedForward(h, dense.weight, dense.bias, densePrediction.weight, densePrediction.bias);
         return ops.view(logits, in.batch() * in.seq());
     }
 }
