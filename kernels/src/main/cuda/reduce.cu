@@ -43,14 +43,32 @@ extern "C" __global__ void reduce_forward_finalize(float* out, const float* part
     }
 }
 
-// out[c] (=|+=) sum over g in order of partials[g * stride + c].
-extern "C" __global__ void reduce_forward_columns(float* out, const float* partials, int G, int C, int stride,
-                                                  int accumulate) {
-    const int c = blockIdx.x * blockDim.x + threadIdx.x;
-    if (c >= C) return;
+// Column sums of per-chunk partials, the second stage of every bias and LayerNorm parameter
+// gradient: out_s[c] (=|+=) sum over g of partials[g * stride + s * C + c], for the S <= 3 segments
+// of a partial row (a LayerNorm tail's dWeight, dBias and its linear's bias: one launch, not three).
+// A block is 32 columns x COLUMN_LANES lanes; lane l sums groups l, l + COLUMN_LANES, ... in order,
+// then lane 0 adds the lane sums in lane order: the same bits every run. Each thread makes G /
+// COLUMN_LANES loads instead of G, which matters: G is rows / 32 (512 at 16384 rows), and a loop of
+// dependent L2 round trips that long would cost more than the kernel whose partials it sums.
+#define COLUMN_LANES 16
+extern "C" __global__ void reduce_forward_columns(float* out0, float* out1, float* out2, const float* partials, int G,
+                                                  int C, int S, int stride, int accumulate) {
+    __shared__ float lanes[COLUMN_LANES][32];
+    const int x = threadIdx.x & 31, lane = threadIdx.x >> 5;
+    const int j = blockIdx.x * 32 + x;  // column of the partial row, in [0, S * C)
+    const bool live = j < S * C;
     float acc = 0.0f;
-    for (int g = 0; g < G; g++) acc += partials[(i64)g * stride + c];
-    out[c] = accumulate ? out[c] + acc : acc;
+    if (live) {
+        for (int g = lane; g < G; g += COLUMN_LANES) acc += partials[(i64)g * stride + j];
+    }
+    lanes[lane][x] = acc;
+    __syncthreads();
+    if (lane != 0 || !live) return;
+    float sum = lanes[0][x];
+    for (int l = 1; l < COLUMN_LANES; l++) sum += lanes[l][x];
+    const int s = j / C, c = j - s * C;
+    float* out = s == 0 ? out0 : s == 1 ? out1 : out2;
+    out[c] = accumulate ? out[c] + sum : sum;
 }
 
 // out[0] = number of i with in[i] >= 0 (predicate 0: valid targets) or in[i] != 0 (predicate 1:

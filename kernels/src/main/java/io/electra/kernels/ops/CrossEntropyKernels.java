@@ -87,7 +87,7 @@ public final class CrossEntropyKernels {
         launcher.args().ptr(g).i32(bf16 ? 1 : 0).ptr(partials).ptr(d).ptr(count).ptr(x).ptr(s).ptr(t).i32(K).i32(V)
                 .i32(rowsPerChunk);
         launcher.launch(k, chunks, (V + Launcher.BLOCK - 1) / Launcher.BLOCK, 1, Launcher.BLOCK, 0);
-        if (dBias != null) reduce.columns(b, partials, chunks, V, V, true);
+        if (dBias != null) reduce.columns(partials, chunks, V, V, true, b);
     }
 
     private static int check(Kernel k, Tensor logits, Tensor lse, Tensor targets) {

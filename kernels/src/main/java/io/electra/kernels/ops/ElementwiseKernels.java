@@ -121,7 +121,7 @@ public final class ElementwiseKernels {
         long partials = partials(chunks, C);
         launcher.args().ptr(partials).ptr(dOutAddress).i32(rows).i32(C).i32(rowsPerChunk);
         launcher.launch(k, chunks, (C + Launcher.BLOCK - 1) / Launcher.BLOCK, 1, Launcher.BLOCK, 0);
-        reduce.columns(dBiasAddress, partials, chunks, C, C, true);
+        reduce.columns(partials, chunks, C, C, true, dBiasAddress);
     }
 
     /**
@@ -144,7 +144,7 @@ public final class ElementwiseKernels {
         long partials = dBias == null ? 0 : partials(chunks, C);
         launcher.args().ptr(out).ptr(partials).ptr(dOutAddress).ptr(preAddress).i32(rows).i32(C).i32(rowsPerChunk);
         launcher.launch(k, chunks, (C + Launcher.BLOCK - 1) / Launcher.BLOCK, 1, Launcher.BLOCK, 0);
-        if (dBias != null) reduce.columns(dBiasAddress, partials, chunks, C, C, true);
+        if (dBias != null) reduce.columns(partials, chunks, C, C, true, dBiasAddress);
     }
 
     /** At most 256 chunks of rows: the partials stay small and their sum is one short pass per column. */

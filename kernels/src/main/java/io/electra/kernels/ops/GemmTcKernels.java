@@ -212,7 +212,7 @@ public final class GemmTcKernels {
                 .f32(alpha).i32(accumulate ? 1 : 0).i32(bf16Flags(out, aux)).i32(epilogue.ordinal())
                 .ptr(pBias).ptr(pAux).ptr(partials);
         launcher.launch(k, (call.n() + tile.bn() - 1) / tile.bn(), mTiles, call.batch(), tile.threads(), tile.sharedBytes());
-        if (dBias != null) reduce.columns(pdBias, partials, mTiles, call.n(), call.n(), true);
+        if (dBias != null) reduce.columns(partials, mTiles, call.n(), call.n(), true, pdBias);
     }
 
     /** gemm_epilogue.cuh's bf16Flags: bit 0 for a BF16 out, bit 1 for a BF16 aux (pre-activation or residual). */

@@ -134,9 +134,8 @@ public final class LayerNormKernels {
                 .ptr(operands.f32(k, rstd)).ptr(operands.f32(k, weight)).i32(rows).i32(C).i32(ROWS_PER_CHUNK);
         withDropout(args, p, key);
         launcher.launch(k, chunks, Launcher.BLOCK);
-        reduce.columns(dW, partials, chunks, C, width, true);
-        reduce.columns(dB, partials + 4L * C, chunks, C, width, true);
-        if (dXBias != null) reduce.columns(dXB, partials + 8L * C, chunks, C, width, true);
+        if (dXBias != null) reduce.columns(partials, chunks, C, width, true, dW, dB, dXB);
+        else reduce.columns(partials, chunks, C, width, true, dW, dB);
     }
 
     private static void checkDropout(Kernel k, float p, RngKey key) {
@@ -168,8 +167,7 @@ public final class LayerNormKernels {
                 .ptr(operands.f32(k, mean)).ptr(operands.f32(k, rstd)).ptr(operands.f32(k, weight))
                 .i32(rows).i32(C).i32(ROWS_PER_CHUNK);
         launcher.launch(k, chunks, Launcher.BLOCK);
-        reduce.columns(dW, partials, chunks, C, 2 * C, true);
-        reduce.columns(dB, partials + 4L * C, chunks, C, 2 * C, true);
+        reduce.columns(partials, chunks, C, 2 * C, true, dW, dB);
     }
 
     private static void checkRowwise(Kernel k, Tensor out, Tensor in, Tensor mean, Tensor rstd, Tensor weight, Tensor bias,

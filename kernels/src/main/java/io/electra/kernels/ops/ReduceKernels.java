@@ -89,10 +89,23 @@ public final class ReduceKernels {
         launcher.launch(finalize, 1, FINISH_BLOCK);
     }
 
-    /** out[c] (=|+=) sum over g of partials[g * stride + c], c in [0, C). */
-    void columns(long out, long partialsAddress, int groups, int C, int stride, boolean accumulate) {
-        launcher.args().ptr(out).ptr(partialsAddress).i32(groups).i32(C).i32(stride).i32(accumulate ? 1 : 0);
-        launcher.launch(columns, (C + Launcher.BLOCK - 1) / Launcher.BLOCK, Launcher.BLOCK);
+    /** reduce.cu's COLUMN_LANES: 32 columns x this many lanes per block. */
+    private static final int COLUMN_LANES = 16;
+
+    /**
+     * outs[s][c] (=|+=) sum over g of partials[g * stride + s * C + c], c in [0, C), for each of the one
+     * to three outputs (the segments of a partial row): one launch however many.
+     */
+    void columns(long partialsAddress, int groups, int C, int stride, boolean accumulate, long... outs) {
+        if (outs.length < 1 || outs.length > 3 || (long) outs.length * C > stride) {
+            throw new IllegalArgumentException("reduce_forward_columns: " + outs.length + " segments of " + C
+                    + " columns in partial rows of " + stride);
+        }
+        long width = (long) outs.length * C;
+        if (width == 0) return;
+        launcher.args().ptr(outs[0]).ptr(outs.length > 1 ? outs[1] : 0).ptr(outs.length > 2 ? outs[2] : 0).ptr(partialsAddress)
+                .i32(groups).i32(C).i32(outs.length).i32(stride).i32(accumulate ? 1 : 0);
+        launcher.launch(columns, (int) ((width + 31) / 32), 32 * COLUMN_LANES);
     }
 
     /** Counts in[i] >= 0 (validTargets) or in[i] != 0 into a device float; returns its address. */
