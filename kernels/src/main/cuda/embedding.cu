@@ -1,7 +1,8 @@
 // embedding.cu: row lookup (embedding, gather) and its deterministic backward (embedding
 // gradient, scatter-add of selected rows).
 //
-// CPU reference: CpuBackend.embeddingForward / embeddingBackward, gatherRows / scatterAddRows.
+// CPU reference: CpuBackend.embeddingForward / embeddingSumForward / embeddingBackward, gatherRows /
+// scatterAddRows.
 // Shapes: table [V, C], ids [N] I32, out / dOut [N, C].
 // Forward overwrites (=). Backward accumulates (+=) into dTable.
 // Determinism without float atomics (the same bits every run, whatever the duplicates):
@@ -31,6 +32,25 @@ extern "C" __global__ void embedding_forward(float* out, const float* table, con
         } else {
             out[i] = table[(i64)id * C + i % C];
         }
+    }
+}
+
+// out[n] = (t0[ids0[n]] + t1[ids1[n]]) + t2[ids2[n]]: word, position and token-type embeddings summed
+// as they are looked up, in the order of the CPU's two adds (CpuBackend.embeddingSumForward). An id
+// out of its table's range gives 0 for that table and is reported under code0, code1 or code2.
+extern "C" __global__ void embedding_forward_sum3(float* out, const float* t0, const int* ids0, int V0,
+                                                  const float* t1, const int* ids1, int V1, const float* t2,
+                                                  const int* ids2, int V2, int N, int C, unsigned int* errors,
+                                                  unsigned int code0, unsigned int code1, unsigned int code2) {
+    const i64 n = (i64)N * C;
+    for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {
+        const i64 row = i / C, c = i % C;
+        const int a = ids0[row], b = ids1[row], d = ids2[row];
+        float x = 0.0f, y = 0.0f, z = 0.0f;
+        if (a < 0 || a >= V0) report_error(errors, code0); else x = t0[(i64)a * C + c];
+        if (b < 0 || b >= V1) report_error(errors, code1); else y = t1[(i64)b * C + c];
+        if (d < 0 || d >= V2) report_error(errors, code2); else z = t2[(i64)d * C + c];
+        out[i] = __fadd_rn(__fadd_rn(x, y), z);  // no contraction or reassociation: the CPU's order and roundings
     }
 }
 

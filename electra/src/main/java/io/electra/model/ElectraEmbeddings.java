@@ -29,10 +29,9 @@ public final class ElectraEmbeddings extends Module {
 
     /** (B, T) inputs to (B, T, E). */
     public Var forward(Ops ops, ElectraInputs in, int dropoutPurpose) {
-        Var words = wordEmbeddings.forward(ops, in.ids());
-        Var positions = positionEmbeddings.forward(ops, in.positions());
-        Var types = tokenTypeEmbeddings.forward(ops, in.tokenTypes());
-        Var sum = ops.add(ops.add(words, positions), types);
+        // the three lookups and their sum as one op (the values and gradients of two adds)
+        Var sum = ops.embeddingSum(wordEmbeddings.weight, in.ids(), positionEmbeddings.weight, in.positions(),
+                tokenTypeEmbeddings.weight, in.tokenTypes());
         return ops.dropout(layerNorm.forward(ops, sum), dropout, dropoutPurpose);
     }
 }

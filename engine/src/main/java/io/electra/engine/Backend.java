@@ -367,6 +367,20 @@ public interface Backend extends AutoCloseable {
     /** out[N,C] = table[ids[n]] with ids [N] I32 in [0, V). */
     void embeddingForward(Tensor out, Tensor table, Tensor ids);
 
+    /**
+     * out[N,C] = (t0[ids0[n]] + t1[ids1[n]]) + t2[ids2[n]], each ids [N] I32 in range of its table: the
+     * word, position and token-type embeddings summed as they are looked up, in the order and with the
+     * roundings of two adds. The default does exactly that (three lookups, two adds).
+     */
+    default void embeddingSumForward(Tensor out, Tensor t0, Tensor ids0, Tensor t1, Tensor ids1, Tensor t2, Tensor ids2) {
+        embeddingForward(out, t0, ids0);
+        Tensor row = allocateTempUnfilled(out.dtype(), out.shape());
+        embeddingForward(row, t1, ids1);
+        add(out, out, 1f, row, 1f);
+        embeddingForward(row, t2, ids2);
+        add(out, out, 1f, row, 1f);
+    }
+
     /** dTable[ids[n]] += dOut[n], deterministic (the same result every run, whatever the duplicates). */
     void embeddingBackward(Tensor dTable, Tensor dOut, Tensor ids);
 

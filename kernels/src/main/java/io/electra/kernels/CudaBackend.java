@@ -577,6 +577,12 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void embeddingSumForward(Tensor out, Tensor t0, Tensor ids0, Tensor t1, Tensor ids1, Tensor t2, Tensor ids2) {
+        runtime.bind();
+        embedding.forwardSum(out, t0, ids0, t1, ids1, t2, ids2);
+    }
+
+    @Override
     public void embeddingBackward(Tensor dTable, Tensor dOut, Tensor ids) {
         runtime.bind();
         embedding.backward(dTable, dOut, ids);

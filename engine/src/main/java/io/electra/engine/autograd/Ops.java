@@ -650,6 +650,35 @@ public final class Ops {
         return o;
     }
 
+    /**
+     * embedding(t0, ids0) + embedding(t1, ids1) + embedding(t2, ids2) (word, position and token-type
+     * embeddings, ids of one shape) as one op: the same values and gradients, without the three looked-up
+     * rows and the first sum stored, and in the backward each table's gradient read straight from the sum's.
+     */
+    public Var embeddingSum(Var t0, Tensor ids0, Var t1, Tensor ids1, Var t2, Tensor ids2) {
+        Tensor tv = t0.value();
+        int c = tv.dim(1), n = (int) ids0.size();
+        if (!ids1.sameShape(ids0) || !ids2.sameShape(ids0)) {
+            throw new IllegalArgumentException("embeddingSum: ids " + ids0.describe() + ", " + ids1.describe() + ", "
+                    + ids2.describe() + " must have one shape");
+        }
+        int[] idShape = ids0.shape();
+        int[] shape = java.util.Arrays.copyOf(idShape, idShape.length + 1);
+        shape[idShape.length] = c;
+        boolean g = tape.needsGrad(t0, t1, t2);
+        Var o = out(tv, g, shape);
+        Tensor f0 = ids0.view(n), f1 = ids1.view(n), f2 = ids2.view(n);
+        b.embeddingSumForward(o.value().view(n, c), tv, f0, t1.value(), f1, t2.value(), f2);
+        if (g) tape.record(() -> {
+            if (o.grad() == null) return;
+            Tensor d = o.grad().view(n, c);  // last table first, as the tape runs the three lookups' backwards
+            if (t2.requiresGrad()) b.embeddingBackward(tape.gradOf(t2), d, f2);
+            if (t1.requiresGrad()) b.embeddingBackward(tape.gradOf(t1), d, f1);
+            if (t0.requiresGrad()) b.embeddingBackward(tape.gradOf(t0), d, f0);
+        });
+        return o;
+    }
+
     /** Rows x[index[k]] of x viewed as [N,C]: the masked positions, the [CLS] rows. */
     public Var gatherRows(Var x, Tensor index) {
         Tensor xv = x.value();

@@ -474,6 +474,17 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void embeddingSumForward(Tensor out, Tensor t0, Tensor ids0, Tensor t1, Tensor ids1, Tensor t2, Tensor ids2) {
+        Check c = new Check(this, "embeddingSumForward");
+        checkRows(c, out, t0, ids0);
+        checkRows(c, out, t1, ids1);
+        checkRows(c, out, t2, ids2);
+        c.that(out.dtype() != DType.BF16 && t0.dtype() == out.dtype() && t1.dtype() == out.dtype() && t2.dtype() == out.dtype(),
+                "the tables " + t0.describe() + ", " + t1.describe() + ", " + t2.describe() + " and out must be all F32 or all F64");
+        embedding.gatherSum(out, t0, ids0, t1, ids1, t2, ids2);
+    }
+
+    @Override
     public void embeddingBackward(Tensor dTable, Tensor dOut, Tensor ids) {
         checkRows(new Check(this, "embeddingBackward"), dOut, dTable, ids);
         embedding.scatterAdd(dTable, dOut, ids);

@@ -1,5 +1,6 @@
 package io.electra.engine.cpu;
 
+import io.electra.engine.DType;
 import io.electra.engine.Tensor;
 
 /**
@@ -23,6 +24,26 @@ final class EmbeddingCpu {
             double[] x = Scratch.get(0, cols);
             for (int r = r0; r < r1; r++) {
                 Elements.load(src, (long) Elements.getInt(index, r) * cols, x, 0, cols);
+                Elements.store(out, (long) r * cols, x, 0, cols);
+            }
+        });
+    }
+
+    /**
+     * out[n] = (t0[ids0[n]] + t1[ids1[n]]) + t2[ids2[n]], the first sum rounded to out's dtype before the
+     * second is added: the bits of two adds (which {@link ElementwiseCpu} computes in double and rounds).
+     */
+    void gatherSum(Tensor out, Tensor t0, Tensor ids0, Tensor t1, Tensor ids1, Tensor t2, Tensor ids2) {
+        int rows = out.rowsFlat(), cols = out.cols();
+        boolean f32 = out.dtype() == DType.F32;
+        parallel.parallelFor(rows, 3L * cols, (r0, r1) -> {
+            double[] x = Scratch.get(0, cols), y = Scratch.get(1, cols);
+            for (int r = r0; r < r1; r++) {
+                Elements.load(t0, (long) Elements.getInt(ids0, r) * cols, x, 0, cols);
+                Elements.load(t1, (long) Elements.getInt(ids1, r) * cols, y, 0, cols);
+                for (int c = 0; c < cols; c++) x[c] = f32 ? (float) (x[c] + y[c]) : x[c] + y[c];
+                Elements.load(t2, (long) Elements.getInt(ids2, r) * cols, y, 0, cols);
+                for (int c = 0; c < cols; c++) x[c] += y[c];
                 Elements.store(out, (long) r * cols, x, 0, cols);
             }
         });

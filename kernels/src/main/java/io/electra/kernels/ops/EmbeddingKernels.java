@@ -21,7 +21,7 @@ public final class EmbeddingKernels {
     private final Operands operands;
     private final SortKernels sort;
     private final Workspace workspace;
-    private final Kernel forward, keys, chunks, fixup;
+    private final Kernel forward, forwardSum, keys, chunks, fixup;
 
     public EmbeddingKernels(CudaRuntime runtime, Operands operands, SortKernels sort) {
         this.launcher = runtime.launcher();
@@ -29,6 +29,7 @@ public final class EmbeddingKernels {
         this.sort = sort;
         this.workspace = runtime.workspace();
         forward = runtime.kernel(Family.EMBEDDING, "embedding_forward");
+        forwardSum = runtime.kernel(Family.EMBEDDING, "embedding_forward_sum3");
         keys = runtime.kernel(Family.EMBEDDING, "embedding_backward_keys");
         chunks = runtime.kernel(Family.EMBEDDING, "embedding_backward_chunks");
         fixup = runtime.kernel(Family.EMBEDDING, "embedding_backward_fixup");
@@ -37,6 +38,26 @@ public final class EmbeddingKernels {
     /** out[N,C] = table[ids[n]]. */
     public void forward(Tensor out, Tensor table, Tensor ids) {
         lookup(out, table, ids, "table", "ids", ErrorWord.Code.EMBEDDING_ID);
+    }
+
+    /** out[N,C] = (t0[ids0[n]] + t1[ids1[n]]) + t2[ids2[n]]. */
+    public void forwardSum(Tensor out, Tensor t0, Tensor ids0, Tensor t1, Tensor ids1, Tensor t2, Tensor ids2) {
+        Kernel k = forwardSum;
+        int N = Math.toIntExact(ids0.size()), C = t0.cols();
+        if (out.rowsFlat() != N || out.cols() != C || t1.cols() != C || t2.cols() != C || ids1.size() != N || ids2.size() != N) {
+            throw shape(k, "out " + out.describe() + " must be [" + N + ", " + C + "] for ids " + ids0.describe() + ", "
+                    + ids1.describe() + ", " + ids2.describe() + " into tables " + t0.describe() + ", " + t1.describe() + ", "
+                    + t2.describe());
+        }
+        long o = operands.f32(k, out);
+        long a0 = operands.f32(k, t0), i0 = operands.i32(k, ids0), a1 = operands.f32(k, t1), i1 = operands.i32(k, ids1);
+        long a2 = operands.f32(k, t2), i2 = operands.i32(k, ids2);
+        long n = (long) N * C;
+        if (n == 0) return;
+        launcher.args().ptr(o).ptr(a0).ptr(i0).i32(t0.rowsFlat()).ptr(a1).ptr(i1).i32(t1.rowsFlat()).ptr(a2).ptr(i2)
+                .i32(t2.rowsFlat()).i32(N).i32(C).ptr(launcher.errorWord()).i32(ErrorWord.Code.EMBEDDING_SUM_FIRST.bit())
+                .i32(ErrorWord.Code.EMBEDDING_SUM_SECOND.bit()).i32(ErrorWord.Code.EMBEDDING_SUM_THIRD.bit());
+        launcher.launch(k, launcher.gridStride(n), Launcher.BLOCK);
     }
 
     /** out[K,C] = in[index[k]]. */

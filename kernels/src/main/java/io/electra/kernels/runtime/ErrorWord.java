@@ -27,7 +27,10 @@ public final class ErrorWord implements AutoCloseable {
         GATHER_INDEX("embedding_forward (gatherRows): an index is outside the rows of the input"),
         SCATTER_INDEX("embedding_backward_keys (scatterAddRows): an index is outside the rows of dIn"),
         TARGET("crossentropy_forward: a target is >= V"),
-        POSITION("sampling_forward_replace: a position is outside [0, N)");
+        POSITION("sampling_forward_replace: a position is outside [0, N)"),
+        EMBEDDING_SUM_FIRST("embedding_forward_sum3: an id of the first table (the words) is outside its rows"),
+        EMBEDDING_SUM_SECOND("embedding_forward_sum3: an id of the second table (the positions) is outside its rows"),
+        EMBEDDING_SUM_THIRD("embedding_forward_sum3: an id of the third table (the token types) is outside its rows");
 
         private final String message;
 

@@ -7,6 +7,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import static io.electra.engine.DType.F32;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * embedding.cu and sort.cu against the CPU backend. The backward is checked for determinism too:
@@ -32,6 +33,32 @@ class EmbeddingGpuTest {
             tw.gpu.upload(dTable.gpu(), before);
             tw.gpu.embeddingBackward(dTable.gpu(), dOut.gpu(), id.gpu());
             tw.expectIdentical("embedding_backward_chunks", first, tw.gpu.downloadFloat(dTable.gpu()));
+        }
+    }
+
+    /** The word, position and token-type lookups and their sum, to the bit (the CPU rounds the first sum too). */
+    @ParameterizedTest(name = "N {0} V {1} C {2}")
+    @CsvSource({"1, 1, 1", "33, 7, 33", "1000, 30522, 65", "16384, 30522, 256"})
+    void threeLookupsSummedMatchTheCpuBitForBit(int N, int V, int C) {
+        try (Twins tw = new Twins(N + 11L * V + C)) {
+            int positions = Math.min(N, 512);
+            Twin words = tw.ints(0, V, N), pos = tw.ints(0, positions, N), types = tw.ints(0, 2, N);
+            Twin wordTable = tw.normal(1, V, C), posTable = tw.normal(1, positions, C), typeTable = tw.normal(1, 2, C);
+            Twin out = tw.zeros(F32, N, C);
+            tw.both(b -> b.embeddingSumForward(out.on(b), wordTable.on(b), words.on(b), posTable.on(b), pos.on(b),
+                    typeTable.on(b), types.on(b)));
+            tw.expectClose("embedding_forward_sum3", out, 0, 0);
+        }
+    }
+
+    @Test
+    void anIdOutsideTheSecondTableIsReportedByName() {
+        try (Twins tw = new Twins(6)) {
+            Twin a = tw.normal(1, 10, 4), b = tw.normal(1, 3, 4), c = tw.normal(1, 2, 4), out = tw.zeros(F32, 2, 4);
+            Twin ids = tw.ints(new int[] {1, 9}, 2), bad = tw.ints(new int[] {0, 3}, 2), types = tw.ints(new int[] {0, 1}, 2);
+            tw.gpu.embeddingSumForward(out.gpu(), a.gpu(), ids.gpu(), b.gpu(), bad.gpu(), c.gpu(), types.gpu());
+            var e = assertThrows(IllegalArgumentException.class, () -> tw.gpu.downloadFloat(out.gpu()));
+            assertTrue(e.getMessage().contains("second table (the positions)"), e.getMessage());
         }
     }
 
