@@ -14,6 +14,9 @@ import java.util.Random;
 import static io.electra.engine.testing.Approx.assertSameBits;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.electra.engine.testing.TestValues.gaussian;
+import static io.electra.engine.testing.TestValues.trainable;
+import static io.electra.engine.testing.TestValues.ids;
 
 /**
  * {@link Ops#embeddingSum}, the word, position and token-type lookups summed as one op, against
@@ -34,14 +37,15 @@ class EmbeddingSumOpsTest {
         Random rnd = new Random(71);
         int b = 3, t = 5, c = 6, v = 11, positions = 8;
         float[] wordValues = gaussian(rnd, v * c), posValues = gaussian(rnd, positions * c), typeValues = gaussian(rnd, 2 * c);
-        Tensor ids = ints(rnd, v, b, t), pos = ints(rnd, positions, b, t), types = ints(rnd, 2, b, t);
+        Tensor wordIds = ids(cpu, rnd, v, b, t), pos = ids(cpu, rnd, positions, b, t), types = ids(cpu, rnd, 2, b, t);
         float[][][] runs = new float[2][][];
         for (int fused = 0; fused < 2; fused++) {
             Tape tape = new Tape(cpu);
             Ops ops = new Ops(tape);
-            Var words = param(wordValues, v, c), posTable = param(posValues, positions, c), typeTable = param(typeValues, 2, c);
-            Var sum = fused == 1 ? ops.embeddingSum(words, ids, posTable, pos, typeTable, types)
-                    : ops.add(ops.add(ops.embedding(words, ids), ops.embedding(posTable, pos)), ops.embedding(typeTable, types));
+            Var words = trainable(cpu, wordValues, v, c), posTable = trainable(cpu, posValues, positions, c);
+            Var typeTable = trainable(cpu, typeValues, 2, c);
+            Var sum = fused == 1 ? ops.embeddingSum(words, wordIds, posTable, pos, typeTable, types)
+                    : ops.add(ops.add(ops.embedding(words, wordIds), ops.embedding(posTable, pos)), ops.embedding(typeTable, types));
             // a tied projection reads the word table too, so its gradient has two contributions
             Var logits = ops.linear(ops.gelu(sum), words, null);
             tape.backward(ops.sum(ops.gelu(logits), 1f));
@@ -60,9 +64,9 @@ class EmbeddingSumOpsTest {
         Parameter words = TapeGradCheck.randomParameter(cpu, rnd, "words", 5, 3);
         Parameter positions = TapeGradCheck.randomParameter(cpu, rnd, "positions", 4, 3);
         Parameter types = TapeGradCheck.randomParameter(cpu, rnd, "types", 2, 3);
-        Tensor ids = ints(rnd, 5, 2, 4), pos = ints(rnd, 4, 2, 4), tt = ints(rnd, 2, 2, 4);
+        Tensor wordIds = ids(cpu, rnd, 5, 2, 4), pos = ids(cpu, rnd, 4, 2, 4), tt = ids(cpu, rnd, 2, 2, 4);
         TapeGradCheck.assertGradients(new Ops(new Tape(cpu)),
-                ops -> ops.sum(ops.gelu(ops.embeddingSum(words, ids, positions, pos, types, tt)), 1f),
+                ops -> ops.sum(ops.gelu(ops.embeddingSum(words, wordIds, positions, pos, types, tt)), 1f),
                 List.of(words, positions, types), "");
     }
 
@@ -70,31 +74,12 @@ class EmbeddingSumOpsTest {
     void anIdOutsideItsTableIsNamed() {
         Random rnd = new Random(79);
         Ops ops = new Ops(new Tape(cpu));
-        Var a = param(gaussian(rnd, 12), 4, 3), p = param(gaussian(rnd, 6), 2, 3), t = param(gaussian(rnd, 6), 2, 3);
+        Var a = trainable(cpu, gaussian(rnd, 12), 4, 3), p = trainable(cpu, gaussian(rnd, 6), 2, 3);
+        Var t = trainable(cpu, gaussian(rnd, 6), 2, 3);
         Tensor ok = cpu.allocate(DType.I32, 2), bad = cpu.allocate(DType.I32, 2);
         cpu.upload(ok, new int[] {0, 1});
         cpu.upload(bad, new int[] {1, 2});
         var e = assertThrows(IllegalArgumentException.class, () -> ops.embeddingSum(a, ok, p, bad, t, ok));
         assertTrue(e.getMessage().contains("embeddingSumForward") && e.getMessage().contains("2"), e.getMessage());
-    }
-
-    private static Tensor ints(Random rnd, int bound, int... shape) {
-        Tensor t = cpu.allocate(DType.I32, shape);
-        int[] values = new int[Math.toIntExact(t.size())];
-        for (int i = 0; i < values.length; i++) values[i] = rnd.nextInt(bound);
-        cpu.upload(t, values);
-        return t;
-    }
-
-    private static Var param(float[] values, int... shape) {
-        Tensor t = cpu.allocate(DType.F32, shape);
-        cpu.upload(t, values);
-        return new Var(t, true);
-    }
-
-    private static float[] gaussian(Random rnd, int n) {
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) x[i] = (float) rnd.nextGaussian();
-        return x;
     }
 }

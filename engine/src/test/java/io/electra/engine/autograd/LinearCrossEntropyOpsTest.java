@@ -14,6 +14,8 @@ import java.util.Random;
 
 import static io.electra.engine.testing.Approx.assertSameBits;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static io.electra.engine.testing.TestValues.gaussian;
+import static io.electra.engine.testing.TestValues.trainable;
 
 /**
  * {@link Ops#linearCrossEntropy}, the masked-LM head and its loss as one op, against
@@ -42,7 +44,7 @@ class LinearCrossEntropyOpsTest {
                 Tape tape = new Tape(cpu);
                 Ops ops = new Ops(tape);
                 ops.setPrecision(precision);
-                Var x0 = param(xs, k, c), w = param(ws, v, c), bias = param(bs, v);
+                Var x0 = trainable(cpu, xs, k, c), w = trainable(cpu, ws, v, c), bias = trainable(cpu, bs, v);
                 Var x = ops.scale(x0, 1f);
                 Var logits, loss;
                 if (fused == 1) {
@@ -75,17 +77,5 @@ class LinearCrossEntropyOpsTest {
         cpu.upload(targets, new int[] {6, -1, 0, 2});
         TapeGradCheck.assertGradients(new Ops(new Tape(cpu)), ops -> ops.linearCrossEntropy(ops.gelu(x), w, bias, targets).loss(),
                 List.of(x, w, bias), "");
-    }
-
-    private static Var param(float[] values, int... shape) {
-        Tensor t = cpu.allocate(DType.F32, shape);
-        cpu.upload(t, values);
-        return new Var(t, true);
-    }
-
-    private static float[] gaussian(Random rnd, int n, double scale) {
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) x[i] = (float) (scale * rnd.nextGaussian());
-        return x;
     }
 }

@@ -16,6 +16,8 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.electra.engine.testing.TestValues.gaussian;
+import static io.electra.engine.testing.TestValues.trainable;
 
 /**
  * Ops in BF16 mode do exactly what the mixed-precision definition says: linear is the fp32 linear
@@ -86,7 +88,8 @@ class MixedPrecisionOpsTest {
         Ops ops = new Ops(tape);
         ops.setPrecision(Precision.BF16);
         int[] shape = {1, 2, 5, 8};
-        Var q = param(gaussian(rnd, 80), shape), k = param(gaussian(rnd, 80), shape), v = param(gaussian(rnd, 80), shape);
+        Var q = trainable(cpu, gaussian(rnd, 80), shape), k = trainable(cpu, gaussian(rnd, 80), shape);
+        Var v = trainable(cpu, gaussian(rnd, 80), shape);
         Tensor mask = cpu.allocate(DType.I32, 1, 5);
         cpu.upload(mask, new int[]{1, 1, 1, 1, 0});
         Ops.Attention a = ops.attention(q, k, v, mask, 0f, 1);
@@ -141,7 +144,7 @@ class MixedPrecisionOpsTest {
                     Tape tape = new Tape(cpu);
                     Ops ops = new Ops(tape);
                     ops.setPrecision(precision);
-                    Var xv = param(x, rows, in), wv = param(w, out, in);
+                    Var xv = trainable(cpu, x, rows, in), wv = trainable(cpu, w, out, in);
                     Var bv = biasKind.equals("none") ? null : new Var(upload(bias, out), biasKind.equals("trainable"));
                     Var y = gelu ? ops.linearGelu(xv, wv, bv) : ops.linear(xv, wv, bv);
                     Tensor seed = upload(dy, rows, out);
@@ -206,7 +209,8 @@ class MixedPrecisionOpsTest {
                 Tape tape = new Tape(counting);
                 Ops ops = new Ops(tape);
                 ops.setPrecision(precision);
-                Var xv = param(x, rows, c), w1v = param(w1, f, c), b1v = param(b1, f), w2v = param(w2, c, f), b2v = param(b2, c);
+                Var xv = trainable(cpu, x, rows, c), w1v = trainable(cpu, w1, f, c), b1v = trainable(cpu, b1, f);
+                Var w2v = trainable(cpu, w2, c, f), b2v = trainable(cpu, b2, c);
                 innerCopies[0] = 0;
                 Var y = fused == 1 ? ops.feedForward(xv, w1v, b1v, w2v, b2v)
                         : ops.linear(ops.linearGelu(xv, w1v, b1v), w2v, b2v);
@@ -258,11 +262,12 @@ class MixedPrecisionOpsTest {
             Ops ops = new Ops(tape);
             ops.setPrecision(Precision.BF16);
             ops.setRng(5, 1);
-            Var xv = param(x, rows, c), rv = param(res, rows, c), gv = param(g, c), bv = param(beta, c);
+            Var xv = trainable(cpu, x, rows, c), rv = trainable(cpu, res, rows, c), gv = trainable(cpu, g, c);
+            Var bv = trainable(cpu, beta, c);
             roundings[0] = 0;
             Var a = fused == 1 ? ops.dropoutAddLayerNorm(xv, rv, 0.1f, 3, gv, bv, 1e-12f)
                     : ops.layerNorm(ops.add(ops.dropout(xv, 0.1f, 3), rv), gv, bv, 1e-12f);
-            ys[fused] = cpu.downloadFloat(ops.linear(a, param(w, out, c), param(bias, out)).value());
+            ys[fused] = cpu.downloadFloat(ops.linear(a, trainable(cpu, w, out, c), trainable(cpu, bias, out)).value());
             if (fused == 1) assertEquals(0, roundings[0], "the LayerNorm's output needs no rounding pass");
             else assertEquals(1, roundings[0], "the unfused path rounds the LayerNorm's output once");
             tape.reset();
@@ -342,7 +347,7 @@ class MixedPrecisionOpsTest {
         ops.setPrecision(precision);
         layer.weight.zeroGrad();
         layer.bias.zeroGrad();
-        Var xv = param(x, x.length / in, in);
+        Var xv = trainable(cpu, x, x.length / in, in);
         Var y = f.apply(ops, xv);
         Tensor seed = cpu.allocate(DType.F32, y.value().shape());
         cpu.upload(seed, dy);
@@ -356,18 +361,6 @@ class MixedPrecisionOpsTest {
         tape.reset();
         cpu.resetArena();
         return r;
-    }
-
-    private static Var param(float[] values, int... shape) {
-        Tensor t = cpu.allocate(DType.F32, shape);
-        cpu.upload(t, values);
-        return new Var(t, true);
-    }
-
-    private static float[] gaussian(Random rnd, int n) {
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) x[i] = (float) rnd.nextGaussian();
-        return x;
     }
 
     private static float[] rounded(float[] x) {

@@ -15,6 +15,8 @@ import java.util.Random;
 
 import static io.electra.engine.testing.Approx.assertSameBits;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static io.electra.engine.testing.TestValues.gaussian;
+import static io.electra.engine.testing.TestValues.value;
 
 /**
  * {@link Ops#linearDropoutAddLayerNorm} and {@link Ops#feedForwardDropoutAddLayerNorm}, a post-LN block's
@@ -67,11 +69,12 @@ class ProjectionTailOpsTest {
         Ops ops = new Ops(tape);
         ops.setPrecision(precision);
         ops.setRng(7, 2);
-        Var x0 = param(v[0], !frozen, b, t, c), residual = ops.scale(param(v[1], true, b, t, c), 1f);
+        Var x0 = value(cpu, v[0], !frozen, b, t, c), residual = ops.scale(value(cpu, v[1], true, b, t, c), 1f);
         Var x = frozen ? x0 : ops.scale(x0, 1f);
-        Var w = param(v[2], !frozen, c, c), bias = param(v[3], !frozen, c);
-        Var w1 = param(v[4], !frozen, f, c), b1 = param(v[5], !frozen, f), w2 = param(v[6], !frozen, c, f), b2 = param(v[7], !frozen, c);
-        Var gamma = param(v[8], true, c), beta = param(v[9], true, c);
+        Var w = value(cpu, v[2], !frozen, c, c), bias = value(cpu, v[3], !frozen, c);
+        Var w1 = value(cpu, v[4], !frozen, f, c), b1 = value(cpu, v[5], !frozen, f);
+        Var w2 = value(cpu, v[6], !frozen, c, f), b2 = value(cpu, v[7], !frozen, c);
+        Var gamma = value(cpu, v[8], true, c), beta = value(cpu, v[9], true, c);
         Var out;
         if (feedForward) {
             // the feed-forward's residual is its input: x feeds both
@@ -117,17 +120,5 @@ class ProjectionTailOpsTest {
 
     private static Parameter f64(Random rnd, String name, int... shape) {
         return TapeGradCheck.randomParameter(cpu, rnd, name, shape);
-    }
-
-    private static Var param(float[] values, boolean grad, int... shape) {
-        Tensor t = cpu.allocate(DType.F32, shape);
-        cpu.upload(t, values);
-        return new Var(t, grad);
-    }
-
-    private static float[] gaussian(Random rnd, int n, double scale) {
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) x[i] = (float) (scale * rnd.nextGaussian());
-        return x;
     }
 }

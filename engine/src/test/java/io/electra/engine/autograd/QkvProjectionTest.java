@@ -21,6 +21,7 @@ import java.util.function.Function;
 import static io.electra.engine.testing.Approx.assertSameBits;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
+import static io.electra.engine.testing.TestValues.gaussian;
 
 /**
  * The query, key and value projections as one linear layer ({@link StackedLinear}, then
@@ -154,11 +155,5 @@ class QkvProjectionTest {
             // perturbs each part's rows of the stack: the fused forward must see them
             TapeGradCheck.assertGradients(new Ops(new Tape(cpu)), loss, checked, shared ? ", shared" : "");
         }
-    }
-
-    private static float[] gaussian(Random rnd, int n, double scale) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = (float) (scale * rnd.nextGaussian());
-        return v;
     }
 }

@@ -22,6 +22,7 @@ import static io.electra.engine.testing.Approx.assertSameBits;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.electra.engine.testing.TestValues.gaussian;
 
 /**
  * {@link Ops#selfAttention} and {@link Ops#attentionQkv}, attention over the fused projection with the
@@ -175,11 +176,5 @@ class SelfAttentionOpsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> ops.attentionQkv(qkv, 3, cpu.allocate(DType.I32, 2, 3), 0f, 1));
         assertTrue(e.getMessage().contains("qkv F32[2, 3, 20]") && e.getMessage().contains("3 * 3 heads"), e.getMessage());
-    }
-
-    private static float[] gaussian(Random rnd, int n, double scale) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = (float) (scale * rnd.nextGaussian());
-        return v;
     }
 }

@@ -10,6 +10,7 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static io.electra.engine.testing.TestValues.gaussian;
 
 /**
  * linearOutputGrad against the three calls it replaces: geluBackward into a zeroed F32 buffer (or dOut
@@ -122,11 +123,5 @@ class LinearGradCpuTest {
         Tensor t = cpu.allocate(DType.F32, shape);
         cpu.upload(t, values);
         return t;
-    }
-
-    private static float[] gaussian(Random rnd, int n, double scale) {
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) x[i] = (float) (scale * rnd.nextGaussian());
-        return x;
     }
 }
