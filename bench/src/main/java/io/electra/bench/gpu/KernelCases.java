@@ -82,6 +82,15 @@ final class KernelCases {
         for (int i = 0; i < n; i++) randomIds[i] = random.nextInt(s.vocab());  // scattered rows, as real text gives
         gpu.upload(ids, randomIds);
         measure.run("embedding_forward", s, "[V, C] -> [N, C]", 4 * (2 * nc + n), () -> gpu.embeddingForward(x, table, ids));
+        // the word, position and token-type rows summed as they are read (positions 0..T-1, one token type)
+        Tensor positionTable = temp(s.seq(), c), typeTable = temp(2, c);
+        Tensor positions = gpu.allocateTemp(DType.I32, n), types = gpu.allocateTemp(DType.I32, n);
+        int[] positionIds = new int[n];
+        for (int i = 0; i < n; i++) positionIds[i] = i % s.seq();
+        gpu.upload(positions, positionIds);
+        gpu.fill(types, 0);
+        measure.run("embedding_forward_sum3", s, "3 x [V, C] -> [N, C]", 4 * (4 * nc + 3L * n),
+                () -> gpu.embeddingSumForward(x, table, ids, positionTable, positions, typeTable, types));
         int k = s.selected();
         Tensor logits = temp(k, s.vocab()), lse = temp(k), targets = gpu.allocateTemp(DType.I32, k), loss = temp(1);
         long kv = (long) k * s.vocab();

@@ -75,7 +75,7 @@ class GpuBenchSmokeTest {
         KernelBandwidthBench.main(new String[] {out.toString(), "--smoke"});
         JsonNode root = GpuBenchRun.JSON.readTree(out.toFile());
         assertTrue(root.get("copyBandwidthGBs").asDouble() > 0, root.toString());
-        assertEquals(30, root.get("results").size(), "the kernels KernelCases lists");
+        assertEquals(31, root.get("results").size(), "the kernels KernelCases lists");
         for (JsonNode r : root.get("results")) {
             assertTrue(r.get("GBs").asDouble() > 0 && r.get("shape").asText().startsWith("smoke"), r.toString());
         }
