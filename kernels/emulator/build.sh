@@ -45,8 +45,10 @@ if [ "$run_test" = 1 ]; then
     g++ -std=c++17 -O2 -I"$here" "$here/test/gemm_tc_smoke.cpp" -o "$out/gemm_tc_smoke" -L"$out" -l:libcuda.so.1 \
         -Wl,-rpath,"$out" -lpthread
     "$out/gemm_tc_smoke"
-    g++ -std=c++17 -O2 -I"$here" "$here/test/fault_smoke.cpp" -o "$out/fault_smoke" -L"$out" -l:libcuda.so.1 \
-        -Wl,-rpath,"$out" -lpthread
+    mkdir -p "$out/test"
+    python3 "$here/translate.py" --kernel "$here/test/fault_smoke.cu" "$out/test/fault_smoke_kernels.cpp"
+    g++ "${flags[@]}" "$out/test/fault_smoke_kernels.cpp" "$here/test/fault_smoke.cpp" -o "$out/fault_smoke" -L"$out" \
+        -l:libcuda.so.1 -Wl,-rpath,"$out" -lpthread
     "$out/fault_smoke"
     # The wgmma test kernels are no family: translated apart from src/, linked into the test only.
     mkdir -p "$out/test"

@@ -60,6 +60,7 @@ namespace {
 
 constexpr size_t STACK_BYTES = 256 * 1024;
 constexpr size_t GUARD_BYTES = 4096;
+constexpr size_t SIGNAL_STACK_BYTES = 64 * 1024;
 constexpr size_t STATIC_SHARED_LIMIT = 48 * 1024;
 constexpr int MAX_IN_WORDS = 16, MAX_OUT_WORDS = 4;
 constexpr int MAX_TOKEN_REGISTERS = 128;  // the widest {} group: wgmma m64n256's 128 f32 accumulators
@@ -203,6 +204,7 @@ struct Worker {
     std::vector<uint32_t> touchedChunks;   // chunks with a state to clear before the next block
     unsigned char* stacks = nullptr;
     size_t stackCount = 0;
+    std::vector<unsigned char> signalStack;  // where the fault handler runs: a fiber that overflowed its stack has none left
     std::vector<unsigned char> shared;
     size_t sharedTop = 0, dynamicBytes = 0, staticBytes = 0;
     uint64_t blockSerial = 0;
@@ -260,6 +262,7 @@ struct Launch {
 };
 
 thread_local Worker* tlsWorker = nullptr;
+thread_local bool tlsInFiber = false;  // a kernel thread (a fiber) runs on this host thread now
 std::atomic<uint64_t> totalLdmatrixRequests{0}, totalLdmatrixWavefronts{0};
 std::atomic<uint64_t> totalCopyInstructions{0}, totalCopySectors{0}, totalCopyIdealSectors{0};
 uint64_t blockSerials = 0;  // distinct per block run on any worker (under launchMutex)
@@ -418,7 +421,9 @@ void runBlock(Worker& w, const Launch& L, Dim3 index) {
             Fiber& f = w.fibers[i];
             if (f.state != State::Runnable) continue;
             w.current = &f;
+            tlsInFiber = true;  // until the fiber switches back here
             emu_switch_stack(&w.schedulerSp, f.sp);
+            tlsInFiber = false;
             ran = true;
         }
         if (!ran && w.error.empty()) {
@@ -1375,6 +1380,11 @@ const char* launch(const KernelInfo* kernel, Dim3 grid, Dim3 block, unsigned dyn
     std::atomic<bool> failed{false};
     auto work = [&](Worker* w) {
         tlsWorker = w;
+        if (w->signalStack.empty()) w->signalStack.resize(SIGNAL_STACK_BYTES);
+        stack_t alternate{};
+        alternate.ss_sp = w->signalStack.data();
+        alternate.ss_size = w->signalStack.size();
+        sigaltstack(&alternate, nullptr);  // this host thread's, for the launch
         w->launch = &L;
         w->error.clear();
         w->ldmatrixRequests = w->ldmatrixWavefronts = 0;
@@ -1432,29 +1442,32 @@ namespace {
 AddressDescriber addressDescriber = nullptr;
 struct sigaction previousSegv, previousBus;
 
-// Runs on the faulting thread. A fault on a fiber's stack is a kernel thread's (or the runtime's
-// on its behalf): the fiber is abandoned as faulted and the worker's scheduler takes over, so the
-// launch fails with the message. Anything else goes to the handler that was there before.
+// Runs on the faulting thread (on a worker, on its signal stack). A fault while a fiber runs is a
+// kernel thread's (or the runtime's on its behalf): the fiber is abandoned as faulted and the
+// worker's scheduler takes over, so the launch fails with the message. Anything else goes to the
+// handler that was there before.
 void onFault(int sig, siginfo_t* info, void* context) {
     Worker* w = tlsWorker;
-    const ucontext_t* uc = static_cast<const ucontext_t*>(context);
-    const uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
-    const uintptr_t stacks = w ? (uintptr_t)w->stacks : 0, slot = STACK_BYTES + GUARD_BYTES;
-    if (w != nullptr && w->current != nullptr && stacks != 0 && sp >= stacks && sp < stacks + w->stackCount * slot) {
+    if (w != nullptr && w->current != nullptr && tlsInFiber) {
+        const ucontext_t* uc = static_cast<const ucontext_t*>(context);
+        const uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
         const uintptr_t address = (uintptr_t)info->si_addr;
         const bool write = (uc->uc_mcontext.gregs[REG_ERR] & 2) != 0;  // the page fault's error code: bit 1 = write
         char what[320] = "";
-        const uintptr_t guard = stacks + (sp - stacks) / slot * slot;
-        if (address >= guard && address < guard + GUARD_BYTES) {
+        const char* onGpu = "on a GPU: CUDA_ERROR_ILLEGAL_ADDRESS";
+        // the fiber's slot: its guard page, then its stack (which grows down towards the guard)
+        const uintptr_t guard = (uintptr_t)w->stacks + (size_t)(w->current - w->fibers.data()) * (STACK_BYTES + GUARD_BYTES);
+        if (sp < guard + GUARD_BYTES || (address >= guard && address < guard + GUARD_BYTES)) {
             snprintf(what, sizeof what, ": it overflowed its %zu KiB fiber stack", STACK_BYTES / 1024);
+            onGpu = "an emulator limit: a GPU keeps such locals in local memory";
         } else if (address == 0 && sig == SIGSEGV && info->si_code == SI_KERNEL) {
             snprintf(what, sizeof what, ": a general-protection fault (a misaligned vector access?)");
         } else if (addressDescriber != nullptr) {
             addressDescriber(address, what, sizeof what);
         }
         char b[480];
-        snprintf(b, sizeof b, " made an invalid %s at 0x%llx%s (on a GPU: CUDA_ERROR_ILLEGAL_ADDRESS)",
-                 write ? "write" : "read", (unsigned long long)address, what);
+        snprintf(b, sizeof b, " made an invalid %s at 0x%llx%s (%s)", write ? "write" : "read", (unsigned long long)address,
+                 what, onGpu);
         sigset_t unblock;  // the fiber never returns from this handler, so the signal must not stay blocked
         sigemptyset(&unblock);
         sigaddset(&unblock, sig);
@@ -1481,7 +1494,7 @@ void catch_kernel_faults(AddressDescriber describe) {
             struct sigaction& before = sig == SIGBUS ? previousBus : previousSegv;
             sigaction(sig, nullptr, &before);
             struct sigaction mine = before;  // keep the flags and mask the process chose (SA_ONSTACK, ...)
-            mine.sa_flags |= SA_SIGINFO;
+            mine.sa_flags |= SA_SIGINFO | SA_ONSTACK;  // on a worker's signal stack; a thread without one uses its own
             mine.sa_flags &= ~SA_RESETHAND;
             mine.sa_sigaction = onFault;
             sigaction(sig, &mine, nullptr);

@@ -1,7 +1,8 @@
 // fault_smoke.cpp: device memory from the emulated cuMemAlloc has a guard page at either end, and a
 // kernel thread that touches one fails its launch with a message naming the allocation, the way a
 // GPU stops such a kernel with CUDA_ERROR_ILLEGAL_ADDRESS; the next launch runs normally. Uses
-// copy.cu's f32 -> bf16 kernel, launched with an element count past its buffers. build.sh --test runs it.
+// copy.cu's f32 -> bf16 kernel, launched with an element count past its buffers, and fault_smoke.cu's
+// deep_stack, whose locals overflow a fiber's stack. build.sh --test runs it.
 #include <stdio.h>
 #include <string.h>
 
@@ -70,6 +71,13 @@ int main() {
     expect("the next launch runs", copy(out, in, n), nullptr);
     unsigned short* bf = reinterpret_cast<unsigned short*>(out);
     expect("  and computes", bf[n - 1] == 0x421c ? "" : "bf16(39) is " + std::to_string(bf[n - 1]), nullptr);
+    // a thread whose locals outgrow its fiber stack: the handler runs on the worker's signal stack
+    const emu::KernelInfo* deep = emu::find_kernel("deep_stack");
+    int depth = 96 * 1024;
+    void* deepParams[] = {&out, &depth};
+    const char* deepError = deep ? emu::launch(deep, {1, 1, 1}, {1, 1, 1}, 0, deepParams) : "deep_stack is not registered";
+    expect("a fiber stack overflow", deepError ? deepError : "", "overflowed its 256 KiB fiber stack");
+    expect("  and the next launch runs", copy(out, in, n), nullptr);
     cuMemFree_v2(in);
     cuMemFree_v2(out);
     cuMemFree_v2(big);
